@@ -1,0 +1,265 @@
+"""Finding actor mentions in text: registry aliases, metonyms, demonyms and unknown groups."""
+
+from dataclasses import dataclass
+
+from stance.lexicon import lexicon, normalise, tokenize
+from stance.sentences import split_sentences
+
+_END = "\0"
+_BACKER = frozenset(
+    "backed led allied brokered sponsored supported funded armed trained aligned "
+    "affiliated linked controlled dominated organised organized".split())
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One actor mention; ``start``/``end`` are offsets into the document."""
+
+    start: int
+    end: int
+    surface: str
+    canonical: str
+    kind: str
+    prior: str
+    known: bool
+    sentence: int
+    via: str = "alias"
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int
+    end: int
+    text: str
+
+
+class MentionDetector:
+    """Longest-match registry lookup over tokens, with rules for places and demonyms.
+
+    * aliases match anywhere (acronyms case-sensitively, capitalised names need a
+      capital initial, lower-case group words match in any case);
+    * ``places`` (countries, capitals) match only when not used as a location;
+    * ``demonyms`` match only before a forces/officials noun or in compounds
+      such as "Turkish-backed";
+    * capitalised names shaped like armed groups ("Liwa al-Haqq", "Sultan Murad
+      Division") are reported as unknown actors.
+    """
+
+    def __init__(self, registry, find_unknown=True):
+        self.registry = registry
+        self.find_unknown = find_unknown
+        self._lex = lexicon()
+        self._trie = {}
+        for actor in registry.actors.values():
+            aliases = set(actor.aliases)
+            places = set(actor.places)
+            if actor.canonical not in aliases | places:
+                (places if actor.kind == "state" else aliases).add(actor.canonical)
+            for kind, forms in (("alias", aliases), ("place", places),
+                                ("demonym", actor.demonyms)):
+                for form in forms:
+                    self._add(form, kind, actor)
+
+    def _add(self, form, kind, actor):
+        tokens = [t for _, _, t in tokenize(form)]
+        if not tokens:
+            return
+        node = self._trie
+        for tok in tokens:
+            node = node.setdefault(normalise(tok), {})
+        node.setdefault(_END, []).append((kind, tokens, actor))
+
+    def detect(self, text):
+        """Return ``(sentences, mentions)`` for a document."""
+        sentences = [Sentence(a, b, text[a:b]) for a, b in split_sentences(text)]
+        mentions = []
+        for index, sent in enumerate(sentences):
+            mentions.extend(self.detect_sentence(sent.text, sent.start, index))
+        return sentences, mentions
+
+    def detect_sentence(self, text, offset=0, index=0):
+        """Mentions in one sentence; offsets are shifted by ``offset``."""
+        tokens = tokenize(text)
+        norm = [normalise(t) for _, _, t in tokens]
+        found = []
+        i = 0
+        while i < len(tokens):
+            match = self._longest(tokens, norm, i)
+            if match is None:
+                i += 1
+                continue
+            j, kind, actor = match
+            end_tok = j
+            # Possessive 's / ’s belongs to the mention.
+            if j + 1 < len(tokens) and norm[j] == "'" and norm[j + 1] == "s" \
+                    and tokens[j][0] == tokens[j - 1][1]:
+                end_tok = j + 2
+            start, end = tokens[i][0], tokens[end_tok - 1][1]
+            found.append(Mention(
+                start=start + offset, end=end + offset, surface=text[start:end],
+                canonical=actor.canonical, kind=actor.kind,
+                prior=self.registry.prior(actor.canonical), known=True,
+                sentence=index, via=kind))
+            i = end_tok
+        if self.find_unknown:
+            found.extend(self._unknown_groups(text, tokens, norm, found, offset, index))
+            found.sort(key=lambda m: m.start)
+        return self._merge_titles(found, text, offset)
+
+    def _longest(self, tokens, norm, i):
+        """The longest valid alias starting at token ``i``: (end token, kind, actor)."""
+        if not norm[i][0].isalnum():
+            return None
+        node = self._trie
+        best = None
+        j = i
+        while j < len(tokens) and norm[j] in node:
+            node = node[norm[j]]
+            j += 1
+            # An alias must end at a word edge: "US" is not the start of "USAID".
+            for kind, alias_tokens, actor in node.get(_END, ()):
+                if self._case_ok(tokens, i, alias_tokens) and \
+                        self._context_ok(kind, tokens, norm, i, j):
+                    best = (j, kind, actor)
+                    break
+        return best
+
+    @staticmethod
+    def _case_ok(tokens, i, alias_tokens):
+        first = alias_tokens[0]
+        letters = "".join(ch for tok in alias_tokens for ch in tok if ch.isalpha())
+        if letters and letters.isupper() and len(letters) <= 6:
+            # Acronyms: exact case, so "US" is not "us" and "IS" not "is".
+            return all(tokens[i + k][2] == tok for k, tok in enumerate(alias_tokens))
+        if first[:1].isupper():
+            return tokens[i][2][:1].isupper()
+        return True
+
+    def _context_ok(self, kind, tokens, norm, i, j):
+        lex = self._lex
+        prev = norm[i - 1] if i > 0 else ""
+        prev2 = norm[i - 2] if i > 1 else ""
+        nxt = norm[j] if j < len(norm) else ""
+        nxt2 = norm[j + 1] if j + 1 < len(norm) else ""
+        # "rebel-held Idlib" is a place; "anti-Assad forces" is not Assad.
+        if nxt == "-" and nxt2 in lex["held"] and tokens[j][0] == tokens[j - 1][1]:
+            return False
+        if prev == "-" and prev2 in lex["anti"] and tokens[i - 1][1] == tokens[i][0]:
+            return False
+        if kind == "alias":
+            return True
+        if kind == "place":
+            return self._acts_as_government(norm, i, j)
+        return self._demonym_ok(norm, tokens, j)
+
+    def _acts_as_government(self, norm, i, j):
+        lex = self._lex
+        nxt = norm[j] if j < len(norm) else ""
+        if nxt in lex["place_next"]:
+            return False
+        k = i - 1
+        if k >= 0 and norm[k] == "the":
+            k -= 1
+        if k >= 0 and norm[k] in (",", "and", "or") and k - 1 >= 0:
+            # "in Moscow and Tehran": the second place inherits the first's reading.
+            k2 = k - 1
+            while k2 >= 0 and norm[k2][0].isalnum() and norm[k2] not in lex["locative"]:
+                if norm[k2] in ("and", ","):
+                    break
+                k2 -= 1
+            if k2 >= 0 and norm[k2] in lex["locative"] and k2 >= i - 4:
+                k = k2
+        if k >= 0 and norm[k] in lex["locative"]:
+            before = norm[k - 1] if k >= 1 else ""
+            return before in lex["relation"]
+        return True
+
+    def _demonym_ok(self, norm, tokens, j):
+        lex = self._lex
+        nxt = norm[j] if j < len(norm) else ""
+        if nxt == "-":
+            return j + 1 < len(norm) and norm[j + 1] in _BACKER
+        # Allow two modifiers ("Iranian ground troops") or a coordinated demonym
+        # ("Syrian and Russian airstrikes") before the head noun.
+        k = j
+        for _ in range(5):
+            if k >= len(norm):
+                return False
+            word = norm[k]
+            if word in lex["head"]:
+                return True
+            if not (word[0].isalpha() or word in (",", "-")):
+                return False
+            k += 1
+        return False
+
+    def _unknown_groups(self, text, tokens, norm, found, offset, index):
+        lex = self._lex
+        taken = [(m.start - offset, m.end - offset) for m in found]
+        out = []
+        i = 0
+        n = len(tokens)
+        while i < n:
+            if norm[i] in lex["group_prefix"] and tokens[i][2][:1].isupper():
+                j = self._name_run(tokens, norm, i + 1)
+                if j > i + 1:
+                    out.append((i, j))
+                    i = j
+                    continue
+            i += 1
+        # "Sultan Murad Division": capitalised words ending in a group noun.
+        for k in range(n):
+            if norm[k] in lex["group_head"] and tokens[k][2][:1].isupper():
+                s = k
+                while s - 1 >= 0 and _is_name_token(tokens[s - 1][2]):
+                    s -= 1
+                while s < k and norm[s] == "the":
+                    s += 1
+                if s < k and not (s == 0 and k - s == 1):
+                    out.append((s, k + 1))
+        mentions = []
+        for s, e in sorted(set(out)):
+            a, b = tokens[s][0], tokens[e - 1][1]
+            if any(a < tb and ta < b for ta, tb in taken):
+                continue
+            surface = text[a:b]
+            taken.append((a, b))
+            mentions.append(Mention(
+                start=a + offset, end=b + offset, surface=surface, canonical=surface,
+                kind="unknown", prior="", known=False, sentence=index, via="pattern"))
+        return mentions
+
+    @staticmethod
+    def _name_run(tokens, norm, i):
+        j = i
+        while j < len(tokens):
+            tok = tokens[j][2]
+            if _is_name_token(tok) or (norm[j] in ("al", "el", "ad", "ash", "as", "ar", "an", "at")
+                                       ) or (tok == "-" and j + 1 < len(tokens)
+                                             and tokens[j][1] == tokens[j + 1][0]):
+                j += 1
+            else:
+                break
+        while j > i and not _is_name_token(tokens[j - 1][2]):
+            j -= 1
+        return j
+
+    def _merge_titles(self, mentions, text, offset):
+        """Drop a title mention that introduces a named person of the same actor:
+        "Iran's foreign minister, Abbas Araghchi" is one mention of Araghchi."""
+        if len(mentions) < 2:
+            return mentions
+        title_words = self._lex["title"]
+        drop = set()
+        for a, b in zip(mentions, mentions[1:]):
+            if b.kind != "person" or a.canonical not in self.registry.ancestors(b.canonical):
+                continue
+            gap = text[a.end - offset:b.start - offset]
+            words = [normalise(t) for _, _, t in tokenize(gap) if t not in ",'"]
+            if all(w in title_words or w == "s" for w in words) and len(words) <= 5:
+                drop.add(a)
+        return [m for m in mentions if m not in drop]
+
+
+def _is_name_token(tok):
+    return tok[:1].isupper() and tok[:1].isalpha()
