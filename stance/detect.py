@@ -6,6 +6,7 @@ from stance.lexicon import lexicon, normalise, tokenize
 from stance.sentences import split_sentences
 
 _END = "\0"
+_RELATIONAL_PREPOSITIONS = frozenset("to towards toward from of with".split())
 _BACKER = frozenset(
     "backed led allied brokered sponsored supported funded armed trained aligned "
     "affiliated linked controlled dominated organised organized".split())
@@ -104,11 +105,12 @@ class MentionDetector:
         if self.find_unknown:
             found.extend(self._unknown_groups(text, tokens, norm, found, offset, index))
             found.sort(key=lambda m: m.start)
+        found = self._titled_persons(found, text, tokens, norm, offset, index)
         return self._merge_titles(found, text, offset)
 
     def _longest(self, tokens, norm, i):
         """The longest valid alias starting at token ``i``: (end token, kind, actor)."""
-        if not norm[i][0].isalnum():
+        if not norm[i][:1].isalnum():
             return None
         node = self._trie
         best = None
@@ -149,10 +151,10 @@ class MentionDetector:
         if kind == "alias":
             return True
         if kind == "place":
-            return self._acts_as_government(norm, i, j)
-        return self._demonym_ok(norm, tokens, j)
+            return self._acts_as_government(tokens, norm, i, j)
+        return self._demonym_ok(tokens, norm, i, j)
 
-    def _acts_as_government(self, norm, i, j):
+    def _acts_as_government(self, tokens, norm, i, j):
         lex = self._lex
         nxt = norm[j] if j < len(norm) else ""
         if nxt in lex["place_next"]:
@@ -160,35 +162,40 @@ class MentionDetector:
         k = i - 1
         if k >= 0 and norm[k] == "the":
             k -= 1
-        if k >= 0 and norm[k] in (",", "and", "or") and k - 1 >= 0:
-            # "in Moscow and Tehran": the second place inherits the first's reading.
-            k2 = k - 1
-            while k2 >= 0 and norm[k2][0].isalnum() and norm[k2] not in lex["locative"]:
-                if norm[k2] in ("and", ","):
-                    break
-                k2 -= 1
-            if k2 >= 0 and norm[k2] in lex["locative"] and k2 >= i - 4:
-                k = k2
+        # "in Moscow and Tehran": the second place inherits the first's reading.
+        if k >= 2 and norm[k] in (",", "and", "or") and tokens[k - 1][2][:1].isupper() \
+                and norm[k - 2] in lex["locative"]:
+            k -= 2
         if k >= 0 and norm[k] in lex["locative"]:
+            # "loyal to Damascus", "support from Moscow": the place is the government.
             before = norm[k - 1] if k >= 1 else ""
-            return before in lex["relation"]
+            return norm[k] in _RELATIONAL_PREPOSITIONS and before in lex["relation"]
         return True
 
-    def _demonym_ok(self, norm, tokens, j):
+    def _demonym_ok(self, tokens, norm, i, j):
         lex = self._lex
-        nxt = norm[j] if j < len(norm) else ""
-        if nxt == "-":
-            return j + 1 < len(norm) and norm[j + 1] in _BACKER
-        # Allow two modifiers ("Iranian ground troops") or a coordinated demonym
-        # ("Syrian and Russian airstrikes") before the head noun.
+        if tokens[i][2].islower():
+            # A generic word used like a demonym ("government forces") must not
+            # belong to another actor: "the Iraqi government", "Turkey's government".
+            prev = tokens[i - 1][2] if i > 0 else ""
+            if prev[:1].isupper() or prev in ("s", "'", "’"):
+                return False
+        # Allow modifiers ("Iranian ground troops"), coordinated or hyphenated
+        # demonyms ("Syrian and Russian airstrikes", "U.S.-Russian deal") and
+        # compounds ("Turkish-backed") before the head noun.
         k = j
-        for _ in range(5):
+        for _ in range(8):
             if k >= len(norm):
                 return False
             word = norm[k]
             if word in lex["head"]:
                 return True
-            if not (word[0].isalpha() or word in (",", "-")):
+            if word == "-" and k + 1 < len(norm):
+                if norm[k + 1] in _BACKER:
+                    return True
+                k += 1
+                continue
+            if not (word[0].isalpha() or word in (",", ".")):
                 return False
             k += 1
         return False
@@ -243,6 +250,37 @@ class MentionDetector:
         while j > i and not _is_name_token(tokens[j - 1][2]):
             j -= 1
         return j
+
+    def _titled_persons(self, mentions, text, tokens, norm, offset, index):
+        """Officials the registry lacks, named after a title of a known actor:
+        in "Israel's Defence Minister, Avigdor Liberman" the person is the
+        mention, with Israel's prior."""
+        lex = self._lex
+        taken = {(m.start, m.end) for m in mentions}
+        out = list(mentions)
+        for m in mentions:
+            k = next((k for k, t in enumerate(tokens) if t[1] + offset == m.end), None)
+            if m.kind == "person" or k is None:
+                continue
+            k += 1
+            titled = False
+            while k < len(tokens) and (norm[k] in lex["title"] or norm[k] in ("'", "s")):
+                titled = titled or norm[k] in lex["strong_title"]
+                k += 1
+            if k < len(tokens) and norm[k] == ",":
+                k += 1
+            if not titled or k >= len(tokens):
+                continue
+            end = self._name_run(tokens, norm, k)
+            if end - k < 2 or any(tokens[k][0] + offset < b and a < tokens[end - 1][1] + offset
+                                  for a, b in taken):
+                continue
+            a, b = tokens[k][0], tokens[end - 1][1]
+            out.append(Mention(start=a + offset, end=b + offset, surface=text[a:b],
+                               canonical=text[a:b], kind="person", prior=m.prior, known=False,
+                               sentence=index, via="title"))
+            out.remove(m)
+        return sorted(out, key=lambda x: x.start)
 
     def _merge_titles(self, mentions, text, offset):
         """Drop a title mention that introduces a named person of the same actor:

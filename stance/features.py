@@ -110,10 +110,10 @@ class MentionFeaturizer(BaseEstimator, TransformerMixin):
         right = [w for w in words if w[0] >= c.end]
         lwin, rwin = left[-self.window:], right[:self.window]
         for _, _, w in lwin:
-            if w[0].isalnum():
+            if w[:1].isalnum():
                 f[f"L:{w}"] = 1.0
         for _, _, w in rwin:
-            if w[0].isalnum():
+            if w[:1].isalnum():
                 f[f"R:{w}"] = 1.0
         if lwin:
             f[f"L1:{lwin[-1][2]}"] = 1.0

@@ -6,13 +6,17 @@ import re
 ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof gen lt col maj capt sgt cpl adm brig cmdr gov sen rep rev st mt ft
     no nos vs etc al approx dept est fig inc ltd co corp jr sr jan feb mar apr jun jul aug sep
-    sept oct nov dec e.g i.e u.s u.n u.k u.a.e a.m p.m""".split()
+    sept oct nov dec e.g i.e a.m p.m""".split()
 )
 
 # A terminal mark, then optional closing quotes/brackets, then space: a candidate boundary.
 _BOUNDARY = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)""")
 _WORD_BEFORE = re.compile(r"([\w.]+)\.$")
 _NEXT_START = re.compile(r"""\s+["'“‘(\[]*([\w])""")
+# Words that start a new sentence after a dotted acronym ("...by the U.S. The army").
+_STARTERS = frozenset(
+    "the a an in on at it its he she they we i but however this that these those there "
+    "after before when while during since meanwhile also according".split())
 _LINE_BREAK = re.compile(r"\n\s*\n|\n(?=\s*[-*•])")
 _SOFT_BREAK = re.compile(r"\n")
 
@@ -40,9 +44,12 @@ def _blocks(text):
         cuts.extend((m.start(), m.end()))
     for m in _SOFT_BREAK.finditer(text):
         before = text[max(0, m.start() - 200):m.start()].rstrip()
-        line_start = before.rfind("\n") + 1
-        last_line = before[line_start:]
-        if not before or before[-1] in '.!?…"”’:)' or len(last_line) < 60:
+        last_line = before[before.rfind("\n") + 1:]
+        after = text[m.end():m.end() + 1]
+        # Break after a finished sentence, or after a short heading-like line
+        # followed by a capital; otherwise the line was only wrapped.
+        if not before or before[-1] in '.!?…"”’:)' or (
+                len(last_line) < 60 and (after.isupper() or after.isdigit())):
             cuts.extend((m.start(), m.end()))
     cuts.append(len(text))
     cuts = sorted(set(cuts))
@@ -76,8 +83,9 @@ def _is_boundary(text, m, end):
             if token in ABBREVIATIONS or re.fullmatch(r"[a-z]", token):
                 return False
             # Dotted acronyms (U.S., U.N.) end a sentence only before a capital.
-            if re.fullmatch(r"(?:[a-z]\.)+[a-z]", token) and not following.isupper():
-                return False
+            if re.fullmatch(r"(?:[a-z]\.)+[a-z]", token):
+                word_after = re.match(r"\w+", text[nxt.start(1):nxt.start(1) + 20])
+                return bool(word_after) and word_after.group().lower() in _STARTERS
     # A lower-case word after "..." or "?" inside a quote continues the sentence.
     return not following.islower()
 
