@@ -126,7 +126,7 @@ def score(paths, fmt, mentions, model_path, pattern, encoding, strict, output):
         with atomic_write(output, "w", encoding="utf-8", newline="") as out:
             run(out)
     else:
-        run(click.get_text_stream("stdout"))
+        run(sys.stdout)
     if failed:
         raise SystemExit(1)
 

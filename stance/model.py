@@ -72,8 +72,8 @@ def occurrences(text, surface):
 def best_mention(text, surface, mentions, gold=None, predicted=None):
     """The detected mention standing for a labelled surface form, or None.
 
-    Among mentions overlapping an occurrence, take the one with the largest
-    overlap. Where the surface occurs several times and ``gold``/``predicted``
+    Among mentions overlapping an occurrence, take the one holding the span's
+    last character (the head of a compound), else the largest overlap. Where the surface occurs several times and ``gold``/``predicted``
     are given, an occurrence whose prediction matches the gold label wins: a
     labels row does not say which occurrence it means.
     """
@@ -81,8 +81,10 @@ def best_mention(text, surface, mentions, gold=None, predicted=None):
     for a, b in occurrences(text, surface):
         overlapping = [m for m in mentions if m.start < b and a < m.end]
         if overlapping:
-            picks.append(max(overlapping, key=lambda m: (min(b, m.end) - max(a, m.start),
-                                                         -abs((m.end - m.start) - (b - a)))))
+            # The head of a compound ("rebels" in "Turkish-backed rebels") is
+            # the mention that reaches the end of the labelled span.
+            picks.append(max(overlapping, key=lambda m: (m.start < b <= m.end,
+                                                         min(b, m.end) - max(a, m.start))))
     if not picks:
         return None
     if gold is not None and predicted is not None:
