@@ -68,14 +68,21 @@ def train(label_paths=None, model_path=None, registry_path=None, folds=5, random
     pipeline = make_pipeline(random_state=random_state).fit(data["contexts"], data["y"])
     model = StanceModel(pipeline, data["registry"].to_rows())
     manifest = {
-        "labels": {str(p): sha256_file(p) for p in data["label_files"]},
-        "registry": {str(data["registry_path"]): sha256_file(data["registry_path"])},
+        "labels": {_shown(p): sha256_file(p) for p in data["label_files"]},
+        "registry": {_shown(data["registry_path"]): sha256_file(data["registry_path"])},
         "class_counts": dict(sorted(Counter(data["y"].tolist()).items())),
         "rows": len(data["rows"]),
         "actors": len(data["registry"]),
         "cv": _summary(scores),
     }
     return save_model(model, Path(model_path or default_model_path()), manifest)
+
+
+def _shown(path):
+    """A path relative to the repository when inside it, so manifests are portable."""
+    path = Path(path).resolve()
+    root = Path(__file__).resolve().parent.parent
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
 
 
 def _summary(scores):

@@ -100,4 +100,5 @@ def stances(model, text):
     ("The UN envoy urged all parties to return to negotiations in Geneva.", "UN", "mediator"),
 ])
 def test_bundled_model_reads_context_not_just_names(bundled, text, surface, expected):
-    assert stances(bundled, text)[surface] == expected
+    found = {k: v for k, v in stances(bundled, text).items() if k.startswith(surface)}
+    assert list(found.values()) == [expected]
