@@ -1,6 +1,8 @@
 """The `stance` command line: a thin shell over the core modules."""
 
+import errno
 import json
+import os
 import sys
 import warnings
 
@@ -18,11 +20,9 @@ def _version(f):
 
 def _fail(exc):
     """Turn a core exception into a one-line (or per-problem) message and exit 1."""
-    if isinstance(exc, LabelError):
-        for problem in exc.problems:
-            click.echo(f"error: {problem}", err=True)
-        raise SystemExit(1)
-    raise click.ClickException(str(exc))
+    for problem in exc.problems if isinstance(exc, LabelError) else [str(exc)]:
+        click.echo(f"error: {problem}", err=True)
+    raise SystemExit(1)
 
 
 def _warn(message):
@@ -40,7 +40,31 @@ def _load(model_path, strict):
     return model, manifest
 
 
-@click.group(context_settings=CONTEXT)
+class _Group(click.Group):
+    """The command group; any error a command lets escape becomes one line on stderr."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except StanceError as exc:
+            _fail(exc)
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:
+                raise  # click exits quietly when the reader of stdout has gone
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"error: {where}{exc.strerror or exc}", err=True)
+            raise SystemExit(1) from None
+        except Exception as exc:
+            if os.environ.get("STANCE_DEBUG"):
+                raise
+            click.echo(f"error: internal error ({type(exc).__name__}: {exc}); please report "
+                       "it (STANCE_DEBUG=1 shows the traceback)", err=True)
+            raise SystemExit(1) from None
+
+
+@click.group(cls=_Group, context_settings=CONTEXT)
 @_version
 def main():
     """Tag actors in Syrian-conflict news with their position toward Damascus:
@@ -72,49 +96,94 @@ def main():
               help="Stop at the first bad input; refuse models from another scikit-learn.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Write results to FILE (atomically) instead of stdout.")
-def score(paths, fmt, mentions, model_path, pattern, encoding, strict, output):
-    """Tag the actors in text files, folders or stdin (-).
+@click.option("--text-column", default="text", show_default=True,
+              help="CSV/TSV column or JSONL field holding each document's text.")
+@click.option("--id-column",
+              help="CSV/TSV column or JSONL field whose value becomes `source` "
+                   "[default: FILE:LINE].")
+@click.option("-j", "--jobs", type=click.IntRange(min=0), default=1, show_default=True,
+              help="Worker processes (0: one per CPU core); overrides $STANCE_SCHEDULER.")
+@click.option("--scheduler", metavar="ADDRESS", envvar="STANCE_SCHEDULER",
+              help="Score on the Dask cluster at ADDRESS, e.g. tcp://10.0.0.5:8786 "
+                   "[default: $STANCE_SCHEDULER]; needs pip install 'stance[dask]'.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress line on stderr.")
+@click.pass_context
+def score(ctx, paths, fmt, mentions, model_path, pattern, encoding, strict, output, text_column,
+          id_column, jobs, scheduler, quiet):
+    """Tag the actors in text files, folders, corpora or stdin (-).
 
     Prints one record per actor per document (or per mention with
     --mentions), with stance, confidence, per-label scores and the evidence
     sentence. Bad inputs are reported on stderr and skipped; the exit code is
     1 if any input failed.
 
+    A file named *.csv, *.tsv, *.jsonl or *.ndjson (given as PATH or found by
+    --glob) is a corpus with one document per row: the text is in
+    --text-column and `source` is the --id-column value, else FILE:LINE. Rows
+    are streamed, so a corpus of any size runs in bounded memory. A bad row
+    is reported with its file and line, and the other rows are scored.
+
+    Output keeps the input order whatever --jobs. On a terminal a progress
+    line on stderr shows documents, MB and rates (--quiet hides it).
+
     \b
     Examples:
       stance score seeds/2024-12-iraqi-militias-cross-into-syria.txt
       stance score --format csv -o results.csv corpus/
       cat article.txt | stance score --mentions -
+      stance score --id-column url --jobs 4 -o scores.jsonl archive.jsonl
+      stance score --scheduler tcp://scheduler:8786 -o scores.jsonl archive.csv
     """
     import codecs
 
-    from stance.atomic import atomic_write
-    from stance.formats import Writer
-    from stance.scoring import score_documents
-    from stance.textio import expand_inputs
+    from click.core import ParameterSource
 
+    from stance.atomic import atomic_write
+    from stance.corpus import expand
+    from stance.formats import Writer
+    from stance.parallel import check_dask, runner_for
+    from stance.progress import Progress
+    from stance.scoring import score_documents
+
+    if scheduler and ctx.get_parameter_source("jobs") == ParameterSource.COMMANDLINE:
+        if ctx.get_parameter_source("scheduler") == ParameterSource.COMMANDLINE:
+            raise click.UsageError("--jobs and --scheduler cannot be used together: "
+                                   "a cluster runs on all its workers")
+        scheduler = None
+    if scheduler:
+        try:
+            check_dask()
+        except StanceError as exc:
+            raise click.BadParameter(str(exc), param_hint="--scheduler") from None
     if encoding:
         try:
-            codecs.lookup(encoding)
+            text_codec = getattr(codecs.lookup(encoding), "_is_text_encoding", True)
         except LookupError:
             raise click.BadParameter(f"unknown encoding {encoding!r}",
                                      param_hint="--encoding") from None
+        if not text_codec:
+            raise click.BadParameter(f"{encoding!r} is not a text encoding",
+                                     param_hint="--encoding")
     try:
-        model, _ = _load(model_path, strict)
+        model, manifest = _load(model_path, strict)
     except StanceError as exc:
         _fail(exc)
     if fmt is None:
         fmt = "table" if output is None and sys.stdout.isatty() else "jsonl"
-    docs = (d if isinstance(d, Exception) else d.__class__(d.source, d.path, d.text, encoding)
-            for d in expand_inputs(paths, pattern))
+    docs = expand(paths, pattern, text_column, id_column, encoding)
+    runner = runner_for(model, model_path, manifest, mentions, jobs, scheduler, strict)
+    progress = None if quiet or not sys.stderr.isatty() else Progress(sys.stderr)
     failed = 0
 
     def run(out):
         nonlocal failed
         writer = Writer(out, fmt, mentions=mentions)
-        for source, records, error in score_documents(model, docs, mentions=mentions):
+        for _, records, error in score_documents(model, docs, mentions=mentions,
+                                                 runner=runner, progress=progress):
             if error is not None:
                 failed += 1
+                if progress is not None:
+                    progress.clear()
                 click.echo(f"error: {error}", err=True)
                 if strict:
                     break
@@ -122,11 +191,15 @@ def score(paths, fmt, mentions, model_path, pattern, encoding, strict, output):
             writer.write(records)
         writer.close()
 
-    if output:
-        with atomic_write(output, "w", encoding="utf-8", newline="") as out:
-            run(out)
-    else:
-        run(sys.stdout)
+    try:
+        if output:
+            with atomic_write(output, "w", encoding="utf-8", newline="") as out:
+                run(out)
+        else:
+            run(sys.stdout)
+    finally:
+        if progress is not None:
+            progress.close()
     if failed:
         raise SystemExit(1)
 
@@ -223,8 +296,8 @@ def validate(paths, registry_path):
     Example:
       stance validate labels/
     """
+    from stance.labels import default_labels_dir, resolve_registry
     from stance.labels import validate as run_validate
-    from stance.training import default_labels_dir, resolve_registry
 
     paths = list(paths) or [default_labels_dir()]
     registry = resolve_registry(paths, registry_path)

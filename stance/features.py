@@ -8,7 +8,10 @@ the document says near the same actor. The registry prior of the actor itself
 is one more feature, so the classifier learns how far context may override it.
 """
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from functools import cache, lru_cache
+from operator import itemgetter
 
 from sklearn.base import BaseEstimator, TransformerMixin
 
@@ -17,6 +20,7 @@ from stance.lexicon import cue_patterns, normalise, stem, tokenize
 _QUOTES_OPEN = "“\"‘"
 _QUOTES_CLOSE = "”\"’"
 _COORD = frozenset({"and", ",", "as", "well", "both", "or", "nor", "its", "their", "'", "s"})
+_START, _END = itemgetter(0), itemgetter(1)
 
 
 @dataclass(frozen=True)
@@ -32,52 +36,103 @@ class Context:
     doc_cues: frozenset = frozenset()   # cue categories near the same actor elsewhere in the document
 
 
-def build_contexts(sentences, mentions, window=6):
+def build_contexts(sentences, mentions, window=8):
     """One Context per mention, given a document's sentences and mentions."""
-    by_sentence = {}
+    by_sentence, slot = {}, []
     for m in mentions:
-        by_sentence.setdefault(m.sentence, []).append(m)
-    local = {}
+        group = by_sentence.setdefault(m.sentence, [])
+        slot.append(len(group))
+        group.append(m)
+    spans = {index: [(o.start - sentences[index].start, o.end - sentences[index].start,
+                      o.prior, o.canonical) for o in group]
+             for index, group in by_sentence.items()}
+    # Per actor, how many of its sentences have each cue category near it, so
+    # "cues near the actor in its other sentences" costs O(1) per mention.
+    near = {}
     for m in mentions:
         sent = sentences[m.sentence]
-        local[m] = _window_cues(sent.text, m.start - sent.start, m.end - sent.start, window)
+        cues = _window_cues(sent.text, m.start - sent.start, m.end - sent.start, window)
+        near.setdefault(m.canonical, {}).setdefault(m.sentence, set()).update(cues)
+    counts = {}
+    for canonical, per_sentence in near.items():
+        total = counts[canonical] = {}
+        for cues in per_sentence.values():
+            for cat in cues:
+                total[cat] = total.get(cat, 0) + 1
     contexts = []
-    for m in mentions:
+    for m, k in zip(mentions, slot, strict=True):
         sent = sentences[m.sentence]
-        others = tuple(
-            (o.start - sent.start, o.end - sent.start, o.prior, o.canonical)
-            for o in by_sentence[m.sentence] if o is not m)
-        doc = frozenset().union(*(
-            local[o] for o in mentions
-            if o.canonical == m.canonical and o.sentence != m.sentence))
+        here = spans[m.sentence]
+        others = tuple(here[:k] + here[k + 1:])
+        own = near[m.canonical][m.sentence]
+        doc = frozenset(cat for cat, n in counts[m.canonical].items() if n > (cat in own))
         contexts.append(Context(sent.text, m.start - sent.start, m.end - sent.start,
                                 m.prior, m.kind, others, doc))
     return contexts
 
 
+@lru_cache(maxsize=4096)
 def _words(text):
-    return [(a, b, stem(normalise(t))) for a, b, t in tokenize(text)]
+    """``(start, end, stem)`` per token of a sentence; cached because every
+    mention in a sentence, and the document pass, need the same tokens."""
+    return tuple((a, b, _stem(t)) for a, b, t in tokenize(text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _stem(token):
+    return stem(normalise(token))
+
+
+def _left(words, pos):
+    """Words ending at or before ``pos`` (token spans are ordered and disjoint)."""
+    return words[:bisect_right(words, pos, key=_END)]
+
+
+def _right(words, pos):
+    """Words starting at or after ``pos``."""
+    return words[bisect_left(words, pos, key=_START):]
+
+
+def _between(words, a, b):
+    """Words inside ``[a, b]``."""
+    return words[bisect_left(words, a, key=_START):bisect_right(words, b, key=_END)]
+
+
+@cache
+def _cue_index():
+    """Cue patterns of one to three stems -> their categories, and the set of first stems."""
+    index = {}
+    for category, patterns in cue_patterns().items():
+        for pattern in patterns:
+            if 1 <= len(pattern) <= 3:
+                index.setdefault(pattern, set()).add(category)
+    return index, frozenset(p[0] for p in index)
 
 
 def _cue_hits(words):
     """Cue categories of a token window, with multi-word cues."""
-    hits = set()
+    index, firsts = _cue_index()
     stems = [w for _, _, w in words]
-    for category, patterns in cue_patterns().items():
-        for i in range(len(stems)):
+    hits = set()
+    for i, first in enumerate(stems):
+        if first in firsts:
             for n in (1, 2, 3):
-                if tuple(stems[i:i + n]) in patterns:
-                    hits.add(category)
-                    break
-            if category in hits:
-                break
+                hits.update(index.get(tuple(stems[i:i + n]), ()))
     return hits
 
 
+@lru_cache(maxsize=4096)
+def _sentence_cues(sentence):
+    return frozenset(_cue_hits(_words(sentence)))
+
+
+@lru_cache(maxsize=1 << 14)
 def _window_cues(sentence, start, end, window):
+    """Cue categories within ``window`` words either side of a span; cached
+    because the document pass and the mention's own features both need them."""
     words = _words(sentence)
-    left = [w for w in words if w[1] <= start][-window:]
-    right = [w for w in words if w[0] >= end][:window]
+    left = _left(words, start)[-window:]
+    right = _right(words, end)[:window]
     return frozenset(_cue_hits(left) | _cue_hits(right))
 
 
@@ -90,7 +145,7 @@ class MentionFeaturizer(BaseEstimator, TransformerMixin):
         Words either side of the mention used for word and cue features.
     """
 
-    def __init__(self, window=6):
+    def __init__(self, window=8):
         self.window = window
 
     def fit(self, X, y=None):
@@ -106,8 +161,8 @@ class MentionFeaturizer(BaseEstimator, TransformerMixin):
         f[f"prior={prior}"] = 1.0
         f[f"kind={c.kind}"] = 1.0
         words = _words(c.sentence)
-        left = [w for w in words if w[1] <= c.start]
-        right = [w for w in words if w[0] >= c.end]
+        left = _left(words, c.start)
+        right = _right(words, c.end)
         lwin, rwin = left[-self.window:], right[:self.window]
         for _, _, w in lwin:
             if w[:1].isalnum():
@@ -119,10 +174,10 @@ class MentionFeaturizer(BaseEstimator, TransformerMixin):
             f[f"L1:{lwin[-1][2]}"] = 1.0
         if rwin:
             f[f"R1:{rwin[0][2]}"] = 1.0
-        for cat in _cue_hits(lwin) | _cue_hits(rwin):
+        for cat in _window_cues(c.sentence, c.start, c.end, self.window):
             f[f"win:{cat}"] = 1.0
             f[f"win:{cat}&prior={prior}"] = 1.0
-        for cat in _cue_hits(words):
+        for cat in _sentence_cues(c.sentence):
             f[f"sent:{cat}"] = 1.0
         for cat in c.doc_cues:
             f[f"doc:{cat}"] = 1.0
@@ -147,9 +202,9 @@ class MentionFeaturizer(BaseEstimator, TransformerMixin):
         for o_start, o_end, o_prior, o_canonical in c.others:
             p = o_prior or "none"
             if o_start >= c.end:
-                direction, between = "after", [w for w in words if w[0] >= c.end and w[1] <= o_start]
+                direction, between = "after", _between(words, c.end, o_start)
             else:
-                direction, between = "before", [w for w in words if w[0] >= o_end and w[1] <= c.start]
+                direction, between = "before", _between(words, o_end, c.start)
             f[f"other:{p}"] = 1.0
             if len(between) > 12:
                 continue
@@ -162,12 +217,9 @@ class MentionFeaturizer(BaseEstimator, TransformerMixin):
 
 
 def _inside_quote(sentence, pos):
-    opened = 0
-    for ch in sentence[:pos]:
-        if ch in "“":
-            opened = 1
-        elif ch in "”":
-            opened = 0
-        elif ch == '"':
-            opened ^= 1
-    return bool(opened)
+    """Whether ``pos`` is inside a quotation: the last curly quote before it
+    sets the state, and each straight quote after that flips it."""
+    head = sentence[:pos]
+    last = max(head.rfind("“"), head.rfind("”"))
+    opened = last >= 0 and head[last] == "“"
+    return opened != (head.count('"', last + 1) % 2 == 1)

@@ -5,10 +5,12 @@ from pathlib import Path
 
 from stance import LABELS
 from stance.errors import LabelError
-from stance.registry import check_registry, read_csv_rows
+from stance.registry import check_registry, read_csv_rows, suggest
 
 COLUMNS = ("text", "actor", "stance", "canonical", "evidence", "source", "note")
 REQUIRED = ("text", "actor", "stance")
+#: Cells that name one thing; a line break in them is a spreadsheet accident.
+SINGLE_LINE = ("actor", "stance", "canonical", "evidence")
 EVIDENCE = ("", "explicit", "context")
 REGISTRY_NAME = "actors.csv"
 
@@ -24,6 +26,26 @@ class LabelRow:
     evidence: str = ""
     source: str = ""
     where: str = ""
+
+
+def default_labels_dir():
+    """``./labels`` when it exists, else the repository's bundled ``labels/``."""
+    here = Path("labels")
+    if (here / REGISTRY_NAME).is_file():
+        return here
+    return Path(__file__).resolve().parent.parent / "labels"
+
+
+def resolve_registry(label_paths, registry_path=None):
+    """The registry given, else ``actors.csv`` in the first labels folder given."""
+    if registry_path:
+        return Path(registry_path)
+    for path in label_paths:
+        path = Path(path)
+        folder = path if path.is_dir() else path.parent
+        if (folder / REGISTRY_NAME).is_file():
+            return folder / REGISTRY_NAME
+    return default_labels_dir() / REGISTRY_NAME
 
 
 def label_files(paths):
@@ -52,9 +74,9 @@ def check_labels(paths, registry=None):
             problems.extend(exc.problems)
             continue
         missing = [c for c in REQUIRED if c not in header]
-        unknown = [c for c in header if c not in COLUMNS]
+        unknown = [c for c in header if c and c not in COLUMNS]
         if unknown:
-            hint = "; ".join(f"{c!r}" + _suggest(c) for c in unknown)
+            hint = "; ".join(f"{c!r}" + suggest(c, COLUMNS) for c in unknown)
             problems.append(f"{path}:1: unknown column(s) {hint}")
         if missing:
             problems.append(f"{path}:1: missing required column(s) {', '.join(missing)}")
@@ -66,6 +88,16 @@ def check_labels(paths, registry=None):
                                 "(a stray quote or comma?)")
                 continue
             cell = dict(zip(hdr, cells))
+            binary = [c for c in hdr if "\x00" in cell[c]]
+            if binary:
+                problems.append(f"{where}: NUL character in the {', '.join(binary)} cell(s); "
+                                "binary data pasted into a text cell?")
+                continue
+            broken = [c for c in SINGLE_LINE if c in cell and _has_break(cell[c])]
+            if broken:
+                problems.append(f"{where}: line break inside the {', '.join(broken)} cell(s); "
+                                "a row must name one actor and one stance")
+                continue
             row = LabelRow(
                 text=cell["text"], actor=cell["actor"].strip(), stance=cell["stance"].strip(),
                 canonical=cell.get("canonical", "").strip(),
@@ -99,7 +131,8 @@ def _check_row(row, registry):
     if not row.actor:
         return ["empty actor"]
     if row.stance not in LABELS:
-        out.append(f"stance {row.stance!r} is not one of {', '.join(LABELS)}")
+        out.append(f"stance {row.stance!r} is not one of {', '.join(LABELS)}"
+                   + suggest(row.stance, LABELS))
     if row.actor not in row.text:
         out.append(f"actor {row.actor!r} does not occur in its text")
     if row.evidence not in EVIDENCE:
@@ -109,11 +142,8 @@ def _check_row(row, registry):
     return out
 
 
-def _suggest(column):
-    import difflib
-
-    close = difflib.get_close_matches(column.strip().lower(), COLUMNS, n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+def _has_break(cell):
+    return "\n" in cell.strip() or "\r" in cell.strip()
 
 
 def load_labels(paths, registry=None):
@@ -135,5 +165,7 @@ def validate(paths, registry_path=None):
             registry, problems = check_registry(registry_path)
         except LabelError as exc:
             problems = list(exc.problems)
+    if not label_files(paths):
+        return problems + [f"{', '.join(map(str, paths))}: no label files (*.csv) found"]
     _, label_problems = check_labels(paths, registry)
     return problems + label_problems

@@ -17,7 +17,7 @@ from stance.features import MentionFeaturizer, build_contexts
 from stance.registry import Registry
 
 
-def make_pipeline(C=0.5, window=6, random_state=0):
+def make_pipeline(C=0.3, window=8, random_state=0):
     """Featurizer -> DictVectorizer -> class-balanced multinomial logistic regression.
 
     The prior is an ordinary feature, so the regression learns how strongly an

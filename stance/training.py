@@ -5,30 +5,10 @@ from pathlib import Path
 
 from stance.detect import MentionDetector
 from stance.evaluate import cross_validate, evaluate_test
-from stance.labels import REGISTRY_NAME, label_files, load_labels
+from stance.labels import default_labels_dir, label_files, load_labels, resolve_registry
 from stance.model import StanceModel, make_pipeline, training_examples
 from stance.modelio import save_model, sha256_file
 from stance.registry import load_registry
-
-
-def default_labels_dir():
-    """``./labels`` when it exists, else the repository's bundled ``labels/``."""
-    here = Path("labels")
-    if (here / REGISTRY_NAME).is_file():
-        return here
-    return Path(__file__).resolve().parent.parent / "labels"
-
-
-def resolve_registry(label_paths, registry_path=None):
-    """The registry given, else ``actors.csv`` in the first labels folder given."""
-    if registry_path:
-        return Path(registry_path)
-    for path in label_paths:
-        path = Path(path)
-        folder = path if path.is_dir() else path.parent
-        if (folder / REGISTRY_NAME).is_file():
-            return folder / REGISTRY_NAME
-    return default_labels_dir() / REGISTRY_NAME
 
 
 def prepare(label_paths=None, registry_path=None):
