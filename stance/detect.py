@@ -6,7 +6,7 @@ from functools import lru_cache
 from stance.lexicon import lexicon, normalise, tokenize
 from stance.sentences import split_sentences
 
-_END = "\0"
+_END = None    # trie key marking an alias end; never a token, even "\0"
 # Tokens repeat a lot across a corpus; normalising each once saves a third of detection time.
 _normalise = lru_cache(maxsize=1 << 16)(normalise)
 _RELATIONAL_PREPOSITIONS = frozenset("to towards toward from of with".split())
@@ -86,9 +86,11 @@ class MentionDetector:
         tokens = tokenize(text)
         norm = [_normalise(t) for _, _, t in tokens]
         found = []
+        trie = self._trie
         i = 0
         while i < len(tokens):
-            match = self._longest(tokens, norm, i)
+            # Most tokens start no alias; skip them without a call.
+            match = self._longest(tokens, norm, i) if norm[i] in trie else None
             if match is None:
                 i += 1
                 continue

@@ -14,6 +14,15 @@ class InputError(StanceError):
         self.problem = problem
 
 
+class OutputError(StanceError):
+    """A file the tool writes could not be written (folder missing, no permission, disk full)."""
+
+    def __init__(self, target, problem):
+        super().__init__(f"{target}: {problem}")
+        self.target = target
+        self.problem = problem
+
+
 class LabelError(StanceError):
     """A labels or registry file has problems; ``problems`` lists them all."""
 

@@ -87,7 +87,7 @@ def check_labels(paths, registry=None):
                 problems.append(f"{where}: expected {len(hdr)} fields, found {len(cells)} "
                                 "(a stray quote or comma?)")
                 continue
-            cell = dict(zip(hdr, cells))
+            cell = dict(zip(hdr, cells, strict=True))
             binary = [c for c in hdr if "\x00" in cell[c]]
             if binary:
                 problems.append(f"{where}: NUL character in the {', '.join(binary)} cell(s); "

@@ -1,14 +1,18 @@
 """Saving and loading models safely: skops files with an allow-list, plus a JSON manifest."""
 
+import contextlib
+import glob
 import hashlib
+import io
 import json
 import os
 import warnings
+import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 from stance import __version__
-from stance.atomic import atomic_write
+from stance.atomic import atomic_write_files, file_lock
 from stance.errors import ModelError
 
 MODEL_NAME = "stance.skops"
@@ -47,10 +51,13 @@ def sha256_file(path):
 
 
 def save_model(model, path, manifest):
-    """Write the model and its manifest atomically (model first, then manifest).
+    """Write the model and its manifest atomically, under an exclusive lock.
 
     ``manifest`` is completed with versions, the model's fingerprint and a
-    timestamp. Returns the manifest as written.
+    timestamp. Both files are staged and fsynced before either is moved into
+    place, and the lock beside the model keeps two concurrent saves from
+    leaving the model of one with the manifest of the other. Returns the
+    manifest as written.
     """
     import sklearn
     import skops.io as sio
@@ -66,64 +73,145 @@ def save_model(model, path, manifest):
         "model_file": path.name,
         "model_sha256": hashlib.sha256(data).hexdigest(),
     })
-    with atomic_write(path, "wb") as handle:
-        handle.write(data)
-    with atomic_write(manifest_path(path), "w", encoding="utf-8") as handle:
-        json.dump(manifest, handle, indent=2, sort_keys=True)
-        handle.write("\n")
+    text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+    with file_lock(path):
+        _remove_stale_temporaries(path)
+        atomic_write_files([(path, data), (manifest_path(path), text.encode("utf-8"))])
     return manifest
 
 
+def _remove_stale_temporaries(path):
+    """Delete temporary files left by a save that was killed.
+
+    Every save stages its files while holding the lock, so with the lock held
+    any temporary file still here belongs to a writer that died.
+    """
+    for target in (path, manifest_path(path)):
+        for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+            with contextlib.suppress(OSError):
+                stale.unlink()
+
+
 def read_manifest(path):
+    """The manifest beside a model file, as a dict; ModelError if missing or unreadable."""
     mpath = manifest_path(path)
     try:
-        return json.loads(Path(mpath).read_text(encoding="utf-8"))
+        manifest = json.loads(Path(mpath).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ModelError(f"{mpath}: manifest missing; a model needs the manifest written "
                          "beside it by `stance train`") from None
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"{mpath}: unreadable manifest ({exc})") from None
+    except OSError as exc:
+        raise ModelError(f"{mpath}: cannot read manifest ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise ModelError(f"{mpath}: unreadable manifest ({_short(exc)})") from None
+    if not isinstance(manifest, dict):
+        raise ModelError(f"{mpath}: not a stance manifest (expected a JSON object)")
+    return manifest
 
 
 def load_model(path=None, strict=False):
     """Load a model file, refusing untrusted types and mismatched manifests.
 
-    A scikit-learn version different from the one that saved the model gives a
-    :class:`ModelVersionWarning`, or a ModelError when ``strict``.
+    The file is read once, under a shared lock, and everything is checked on
+    those bytes: that it is a complete skops file, that its SHA-256 matches the
+    manifest, and that it holds no type outside skops' defaults and
+    :data:`TRUSTED_TYPES`. A scikit-learn version different from the one that
+    saved the model gives a :class:`ModelVersionWarning`, or a ModelError when
+    ``strict``.
     """
     import sklearn
-    import skops.io as sio
-
-    from stance.model import StanceModel
 
     path = Path(path) if path else default_model_path()
     if not path.is_file():
         raise ModelError(f"{path}: no model file; run `stance train` to create one")
-    manifest = read_manifest(path)
-    if manifest.get("model_sha256") != sha256_file(path):
+    with file_lock(path, shared=True):
+        manifest = read_manifest(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ModelError(f"{path}: cannot read model ({exc.strerror or exc})") from None
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise ModelError(f"{path}: corrupt or truncated model file (not a skops archive)")
+    expected = manifest.get("model_sha256")
+    if not expected:
+        raise ModelError(f"{manifest_path(path)}: manifest has no model fingerprint "
+                         "(model_sha256); retrain with `stance train`")
+    if expected != hashlib.sha256(data).hexdigest():
         raise ModelError(f"{path}: model does not match its manifest "
                          f"({manifest_path(path).name}); retrain with `stance train`")
     saved = manifest.get("sklearn_version")
     if saved != sklearn.__version__:
-        message = (f"{path}: model was trained with scikit-learn {saved}, this is "
-                   f"scikit-learn {sklearn.__version__}; run `stance train` to rebuild it")
-        if strict:
-            raise ModelError(message)
-        warnings.warn(message, ModelVersionWarning, stacklevel=2)
+        _version_mismatch(path, saved, strict)
+    obj = _unpack(path, data, saved, strict)
+    return _check_contents(path, obj), manifest
+
+
+def _version_mismatch(path, saved, strict):
+    import sklearn
+
+    message = (f"{path}: model was trained with scikit-learn {saved or 'unknown'}, this is "
+               f"scikit-learn {sklearn.__version__}; run `stance train` to rebuild it")
+    if strict:
+        raise ModelError(message)
+    warnings.warn(message, ModelVersionWarning, stacklevel=3)
+
+
+def _unpack(path, data, saved, strict):
+    """Load skops bytes, allowing only trusted types; nothing else is ever constructed."""
+    import sklearn
+    import skops.io as sio
+
     try:
-        untrusted = sio.get_untrusted_types(file=path)
-    except Exception as exc:  # skops raises many types on corrupt files
-        raise ModelError(f"{path}: corrupt or truncated model file ({_short(exc)})") from None
+        untrusted = sio.get_untrusted_types(data=data)
+    except Exception as exc:  # skops raises many types on damaged archives
+        raise ModelError(_unreadable(path, exc)) from None
     refused = sorted(set(untrusted) - set(TRUSTED_TYPES))
     if refused:
         raise ModelError(f"{path}: refusing to load untrusted type(s): {', '.join(refused)}")
-    try:
-        data = sio.load(path, trusted=list(untrusted))
-    except Exception as exc:
-        raise ModelError(f"{path}: corrupt or truncated model file ({_short(exc)})") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ModelError(f"{path}: not a stance model (format {FORMAT} expected)")
-    return StanceModel(data["pipeline"], data["registry"]), manifest
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            obj = sio.loads(data, trusted=list(untrusted))
+        except Exception as exc:
+            raise ModelError(_unreadable(path, exc)) from None
+    # scikit-learn warns (at length) when estimators were pickled by another
+    # version; the manifest check above says it in one line, so say it once.
+    inconsistent = [w for w in caught if type(w.message).__name__ == "InconsistentVersionWarning"]
+    if inconsistent and saved == sklearn.__version__:
+        found = getattr(inconsistent[0].message, "original_sklearn_version", "another version")
+        _version_mismatch(path, found, strict)
+    for w in caught:
+        if w not in inconsistent:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return obj
+
+
+def _check_contents(path, obj):
+    """Build a StanceModel from loaded data, or say why it is not one."""
+    from stance import LABELS
+    from stance.model import StanceModel
+
+    if not isinstance(obj, dict) or "format" not in obj:
+        raise ModelError(f"{path}: not a stance model")
+    if obj["format"] != FORMAT:
+        raise ModelError(f"{path}: model format {obj['format']!r}, this stance reads format "
+                         f"{FORMAT}; use the stance version that wrote it, or retrain")
+    pipeline, registry = obj.get("pipeline"), obj.get("registry")
+    classes = getattr(pipeline, "classes_", None)
+    if (not hasattr(pipeline, "predict_proba") or classes is None
+            or not set(map(str, classes)) <= set(LABELS)):
+        raise ModelError(f"{path}: not a stance model (no fitted classifier over "
+                         f"{', '.join(LABELS)})")
+    if not isinstance(registry, list) or not all(
+            isinstance(r, dict) and "canonical" in r
+            and all(isinstance(v, str) for v in r.values()) for r in registry):
+        raise ModelError(f"{path}: not a stance model (no actor registry)")
+    return StanceModel(pipeline, registry)
+
+
+def _unreadable(path, exc):
+    return (f"{path}: corrupt or truncated model file ({_short(exc)}); it may also have "
+            "been written by a newer skops")
 
 
 def _short(exc):

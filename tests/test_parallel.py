@@ -162,6 +162,23 @@ def test_cli_jobs_2_writes_what_jobs_1_writes(tmp_path, trained_model):
     assert len(set(sources)) == len(TEXTS) * 3 - 3      # "Nothing to see here." has no actor
 
 
+def test_cli_strict_stops_workers_quietly_at_the_first_bad_input(tmp_path, trained_model):
+    path = tmp_path / "c.jsonl"
+    lines = [json.dumps({"text": TEXTS[i % len(TEXTS)] * 200}) for i in range(200)]
+    lines.insert(3, "{not json")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    # A real process: pytest would swallow a warning joblib printed.
+    result = subprocess.run([sys.executable, "-m", "stance", "score", "--model",
+                             str(trained_model), "--jobs", "2", "--strict", str(path)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"error: {path}:4: invalid JSON (Expecting property name enclosed in double quotes "
+        "at column 2)"]
+    assert {json.loads(line)["source"] for line in result.stdout.splitlines()} <= {
+        f"{path}:1", f"{path}:2", f"{path}:3"}
+
+
 # --- Dask ----------------------------------------------------------------------------
 
 
