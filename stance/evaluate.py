@@ -4,7 +4,6 @@ each next to the majority-label and registry-prior baselines."""
 from collections import Counter
 
 import numpy as np
-from sklearn.base import clone
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from sklearn.model_selection import LeaveOneGroupOut, StratifiedGroupKFold
 
@@ -108,7 +107,3 @@ def evaluate_test(model, rows, majority_label):
         "majority": metrics(y_true, [majority_label] * len(rows)),
         "prior": metrics(y_true, y_prior),
     }
-
-
-def clone_pipeline(pipeline):
-    return lambda: clone(pipeline)

@@ -256,6 +256,8 @@ def _walk(root, raw, pattern):
                 found.append(candidate)
     for exc in errors:
         yield InputError(getattr(exc, "filename", raw) or raw, _os_problem(exc))
+    if not found and not errors:
+        yield InputError(raw, f"no files matching {pattern!r} in this folder (see --glob)")
     for path in sorted(found):
         if path.is_symlink() and not path.exists():
             yield InputError(str(path), "broken symbolic link")

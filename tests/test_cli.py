@@ -159,3 +159,13 @@ def test_evaluate_json_on_a_test_file(runner, labels_dir, tmp_path):
     assert t["rows"] == 3 and t["detection_rate"] == pytest.approx(2 / 3, abs=1e-3)
     assert t["model"]["confusion"]["columns"][-1] == "missed"
     assert {"model", "prior", "majority"} <= set(report["cv"]["kfold"])
+
+
+def test_folder_without_matching_files_is_an_error(runner, trained_model, tmp_path, doc):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.md").write_text("Russia spoke.", encoding="utf-8")
+    result = runner.invoke(main, ["score", "--model", str(trained_model), str(empty), str(doc)])
+    assert result.exit_code == 1
+    assert f"error: {empty}: no files matching '*.txt' in this folder (see --glob)" in result.stderr
+    assert len(result.stdout.splitlines()) == 2
