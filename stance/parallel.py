@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from stance.errors import ModelError, StanceError
 from stance.scoring import score_batch
 
-ENV_SCHEDULER = "STANCE_SCHEDULER"
 DASK_INSTALL = "pip install 'stance[dask]'"
-#: Seconds to wait for a Dask scheduler to answer.
+#: Seconds to wait for a Dask scheduler to answer, and for it to have a worker.
 CONNECT_TIMEOUT = 10
 
 
@@ -117,10 +116,18 @@ def dask_runner(model, mentions, address):
         except (OSError, TimeoutError, ValueError) as exc:
             raise StanceError(f"cannot reach the Dask scheduler at {address} "
                               f"({exc or type(exc).__name__})") from None
-        with client, parallel_config(backend="dask", client=client, scatter=[model]):
-            parallel = Parallel(return_as="generator", batch_size=1)
-            yield from _ordered(parallel(delayed(score_batch)(model, chunks, mentions)
-                                         for chunks in batches))
+        with client:
+            try:
+                with parallel_config(backend="dask", client=client, scatter=[model],
+                                     wait_for_workers_timeout=CONNECT_TIMEOUT):
+                    parallel = Parallel(return_as="generator", batch_size=1)
+                    yield from _ordered(parallel(delayed(score_batch)(model, chunks, mentions)
+                                                 for chunks in batches))
+            except TimeoutError:
+                if any(client.ncores().values()):
+                    raise
+                raise StanceError(f"the Dask scheduler at {address} has no workers; start "
+                                  f"some with: dask worker {address}") from None
 
     return run
 

@@ -186,7 +186,7 @@ def test_cli_strict_stops_workers_quietly_at_the_first_bad_input(tmp_path, train
 def cluster():
     distributed = pytest.importorskip("distributed", reason="dask[distributed] not installed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as local:
+                                  dashboard_address=":0") as local:
         yield local
 
 
@@ -219,6 +219,20 @@ def test_cli_unreachable_scheduler_is_one_error_line(tmp_path, trained_model, mo
     assert result.stderr.startswith("error: cannot reach the Dask scheduler at "
                                     "tcp://127.0.0.1:9 (")
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_cli_scheduler_without_workers_is_one_error_line(tmp_path, trained_model, monkeypatch):
+    distributed = pytest.importorskip("distributed", reason="dask[distributed] not installed")
+    monkeypatch.setattr("stance.parallel.CONNECT_TIMEOUT", 1)
+    path = tmp_path / "a.txt"
+    path.write_text(TEXTS[0], encoding="utf-8")
+    with distributed.LocalCluster(n_workers=0, dashboard_address=":0") as empty:
+        result = CliRunner().invoke(main, ["score", "--model", str(trained_model),
+                                           "--scheduler", empty.scheduler_address, str(path)])
+    assert result.exit_code == 1
+    assert result.stderr == (f"error: the Dask scheduler at {empty.scheduler_address} has no "
+                             f"workers; start some with: dask worker "
+                             f"{empty.scheduler_address}\n")
 
 
 def test_cli_scheduler_without_dask_says_how_to_install(tmp_path, trained_model, monkeypatch):
