@@ -30,11 +30,11 @@ def _warn(message):
 
 
 def _load(model_path, strict):
-    from stance.modelio import load_model
+    from stance.modelio import load_scorer
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model, manifest = load_model(model_path, strict=strict)
+        model, manifest = load_scorer(model_path, strict=strict)
     for w in caught:
         _warn(str(w.message))
     return model, manifest

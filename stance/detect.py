@@ -210,7 +210,7 @@ class MentionDetector:
                     return True
                 k += 1
                 continue
-            if not (word[0].isalpha() or word in (",", ".")):
+            if not (word[:1].isalpha() or word in (",", ".")):
                 return False
             k += 1
         return False
@@ -244,9 +244,9 @@ class MentionDetector:
             a, b = tokens[s][0], tokens[e - 1][1]
             if any(a < tb and ta < b for ta, tb in taken):
                 continue
-            words = [w for w in norm[s:e] if w[0].isalnum()]
+            words = [w for w in norm[s:e] if w[:1].isalnum()]
             # "Operation Euphrates Shield" is an operation; "Special Forces" a unit type.
-            if words[0] == "operation" or all(w in lex["generic_unit"] or w in lex["group_head"]
+            if not words or words[0] == "operation" or all(w in lex["generic_unit"] or w in lex["group_head"]
                                               for w in words):
                 continue
             surface = text[a:b]

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from operator import itemgetter
 
-from sklearn.base import BaseEstimator, TransformerMixin
-
 from stance.lexicon import cue_patterns, normalise, stem, tokenize
 
 _QUOTES_OPEN = "“\"‘"
@@ -136,84 +134,67 @@ def _window_cues(sentence, start, end, window):
     return frozenset(_cue_hits(left) | _cue_hits(right))
 
 
-class MentionFeaturizer(BaseEstimator, TransformerMixin):
-    """Turn :class:`Context` objects into feature dicts for a ``DictVectorizer``.
+def mention_features(c, window=8):
+    """The feature dict of one :class:`Context` (names -> 1.0)."""
+    f = {}
+    prior = c.prior or "none"
+    f[f"prior={prior}"] = 1.0
+    f[f"kind={c.kind}"] = 1.0
+    words = _words(c.sentence)
+    left = _left(words, c.start)
+    right = _right(words, c.end)
+    lwin, rwin = left[-window:], right[:window]
+    for _, _, w in lwin:
+        if w[:1].isalnum():
+            f[f"L:{w}"] = 1.0
+    for _, _, w in rwin:
+        if w[:1].isalnum():
+            f[f"R:{w}"] = 1.0
+    if lwin:
+        f[f"L1:{lwin[-1][2]}"] = 1.0
+    if rwin:
+        f[f"R1:{rwin[0][2]}"] = 1.0
+    for cat in _window_cues(c.sentence, c.start, c.end, window):
+        f[f"win:{cat}"] = 1.0
+        f[f"win:{cat}&prior={prior}"] = 1.0
+    for cat in _sentence_cues(c.sentence):
+        f[f"sent:{cat}"] = 1.0
+    for cat in c.doc_cues:
+        f[f"doc:{cat}"] = 1.0
+    # "Turkish-backed rebels": the mention backs whoever follows.
+    if len(rwin) >= 2 and rwin[0][2] == "-" and rwin[0][0] == c.end:
+        f[f"compound:{rwin[1][2]}"] = 1.0
+        follower = next((o for o in sorted(c.others) if o[0] > c.end), None)
+        if follower is not None:
+            f[f"compound-to:{follower[2] or 'none'}"] = 1.0
+    if left and right and left[-1][2] == "-" and left[-1][1] == c.start:
+        f["compound-tail"] = 1.0
+    if c.sentence[c.end:c.end + 2] in ("'s", "’s"):
+        f["possessive"] = 1.0
+    if len(left) <= 2:
+        f["initial"] = 1.0
+    if _inside_quote(c.sentence, c.start):
+        f["quoted"] = 1.0
+    _relations(c, words, f)
+    return f
 
-    Parameters
-    ----------
-    window : int
-        Words either side of the mention used for word and cue features.
-    """
 
-    def __init__(self, window=8):
-        self.window = window
-
-    def fit(self, X, y=None):
-        self.n_features_in_ = 1
-        return self
-
-    def transform(self, X):
-        return [self._features(c) for c in X]
-
-    def _features(self, c):
-        f = {}
-        prior = c.prior or "none"
-        f[f"prior={prior}"] = 1.0
-        f[f"kind={c.kind}"] = 1.0
-        words = _words(c.sentence)
-        left = _left(words, c.start)
-        right = _right(words, c.end)
-        lwin, rwin = left[-self.window:], right[:self.window]
-        for _, _, w in lwin:
-            if w[:1].isalnum():
-                f[f"L:{w}"] = 1.0
-        for _, _, w in rwin:
-            if w[:1].isalnum():
-                f[f"R:{w}"] = 1.0
-        if lwin:
-            f[f"L1:{lwin[-1][2]}"] = 1.0
-        if rwin:
-            f[f"R1:{rwin[0][2]}"] = 1.0
-        for cat in _window_cues(c.sentence, c.start, c.end, self.window):
-            f[f"win:{cat}"] = 1.0
-            f[f"win:{cat}&prior={prior}"] = 1.0
-        for cat in _sentence_cues(c.sentence):
-            f[f"sent:{cat}"] = 1.0
-        for cat in c.doc_cues:
-            f[f"doc:{cat}"] = 1.0
-        # "Turkish-backed rebels": the mention backs whoever follows.
-        if len(rwin) >= 2 and rwin[0][2] == "-" and rwin[0][0] == c.end:
-            f[f"compound:{rwin[1][2]}"] = 1.0
-            follower = next((o for o in sorted(c.others) if o[0] > c.end), None)
-            if follower is not None:
-                f[f"compound-to:{follower[2] or 'none'}"] = 1.0
-        if left and right and left[-1][2] == "-" and left[-1][1] == c.start:
-            f["compound-tail"] = 1.0
-        if c.sentence[c.end:c.end + 2] in ("'s", "’s"):
-            f["possessive"] = 1.0
-        if len(left) <= 2:
-            f["initial"] = 1.0
-        if _inside_quote(c.sentence, c.start):
-            f["quoted"] = 1.0
-        self._relations(c, words, f)
-        return f
-
-    def _relations(self, c, words, f):
-        for o_start, o_end, o_prior, o_canonical in c.others:
-            p = o_prior or "none"
-            if o_start >= c.end:
-                direction, between = "after", _between(words, c.end, o_start)
-            else:
-                direction, between = "before", _between(words, o_end, c.start)
-            f[f"other:{p}"] = 1.0
-            if len(between) > 12:
-                continue
-            f[f"near:{direction}:{p}"] = 1.0
-            if all(w[2] in _COORD for w in between):
-                f[f"coord:{p}"] = 1.0
-                continue
-            for cat in _cue_hits(between):
-                f[f"rel:{cat}:{direction}:{p}"] = 1.0
+def _relations(c, words, f):
+    for o_start, o_end, o_prior, o_canonical in c.others:
+        p = o_prior or "none"
+        if o_start >= c.end:
+            direction, between = "after", _between(words, c.end, o_start)
+        else:
+            direction, between = "before", _between(words, o_end, c.start)
+        f[f"other:{p}"] = 1.0
+        if len(between) > 12:
+            continue
+        f[f"near:{direction}:{p}"] = 1.0
+        if all(w[2] in _COORD for w in between):
+            f[f"coord:{p}"] = 1.0
+            continue
+        for cat in _cue_hits(between):
+            f[f"rel:{cat}:{direction}:{p}"] = 1.0
 
 
 def _inside_quote(sentence, pos):

@@ -21,7 +21,16 @@ def normalise(token):
 
 def tokenize(text, offset=0):
     """``(start, end, token)`` triples for word and punctuation tokens."""
-    return [(m.start() + offset, m.end() + offset, m.group()) for m in _TOKEN.finditer(text)]
+    tokens = _tokens(text)
+    if offset:
+        return tuple((a + offset, b + offset, t) for a, b, t in tokens)
+    return tokens
+
+
+@lru_cache(maxsize=8192)
+def _tokens(text):
+    # Cached: the detector and the featurizer tokenize the same sentences.
+    return tuple([(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)])
 
 
 def stem(word):

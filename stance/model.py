@@ -7,14 +7,35 @@ trained with, so a model file is self-contained.
 """
 
 import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from stance import LABELS
-from stance.detect import Mention, MentionDetector, Sentence
-from stance.features import MentionFeaturizer, build_contexts
-from stance.registry import Registry
+from stance.detect import Mention, Sentence
+from stance.predictor import StanceModel  # noqa: F401  (re-exported)
+from stance.features import build_contexts, mention_features
+
+
+class MentionFeaturizer(BaseEstimator, TransformerMixin):
+    """Turn :class:`~stance.features.Context` objects into feature dicts.
+
+    Parameters
+    ----------
+    window : int
+        Words either side of the mention used for word and cue features.
+    """
+
+    def __init__(self, window=8):
+        self.window = window
+
+    def fit(self, X, y=None):
+        self.n_features_in_ = 1
+        return self
+
+    def transform(self, X):
+        return [mention_features(c, self.window) for c in X]
 
 
 def make_pipeline(C=0.3, window=8, random_state=0):
@@ -105,44 +126,3 @@ def _labelled_mention(text, row, sentences, registry):
                    kind=actor.kind if actor else "unknown",
                    prior=registry.prior(row.canonical) if actor else "",
                    known=actor is not None, sentence=index, via="label")
-
-
-class StanceModel:
-    """A fitted pipeline plus the registry it detects actors with."""
-
-    def __init__(self, pipeline, registry_rows):
-        self.pipeline = pipeline
-        self.registry_rows = registry_rows
-        self._detector = None
-
-    @property
-    def detector(self):
-        if self._detector is None:
-            self._detector = MentionDetector(Registry.from_rows(self.registry_rows))
-        return self._detector
-
-    @property
-    def classes(self):
-        return list(self.pipeline.classes_)
-
-    def predict_documents(self, texts):
-        """For each text, ``(sentences, mentions, probabilities)``; one predict call in all.
-
-        ``probabilities`` is an array with a row per mention and a column per
-        label in :data:`stance.LABELS` order.
-        """
-        detected = [self.detector.detect(t) for t in texts]
-        contexts, sizes = [], []
-        for sentences, mentions in detected:
-            contexts.extend(build_contexts(sentences, mentions))
-            sizes.append(len(mentions))
-        proba = np.zeros((len(contexts), len(LABELS)))
-        if contexts:
-            raw = self.pipeline.predict_proba(contexts)
-            for j, label in enumerate(self.pipeline.classes_):
-                proba[:, LABELS.index(label)] = raw[:, j]
-        out, pos = [], 0
-        for (sentences, mentions), n in zip(detected, sizes):
-            out.append((sentences, mentions, proba[pos:pos + n]))
-            pos += n
-        return out

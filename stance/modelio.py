@@ -11,6 +11,8 @@ import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
+
 from stance import __version__
 from stance.atomic import atomic_write_files, file_lock
 from stance.errors import ModelError
@@ -18,7 +20,7 @@ from stance.errors import ModelError
 MODEL_NAME = "stance.skops"
 FORMAT = 1
 #: Our own classes a model file may contain, besides what skops trusts by default.
-TRUSTED_TYPES = ("stance.features.MentionFeaturizer",)
+TRUSTED_TYPES = ("stance.model.MentionFeaturizer",)
 ENV_MODEL = "STANCE_MODEL"
 
 
@@ -35,6 +37,12 @@ def default_model_path():
     """``$STANCE_MODEL`` if set, else the bundled model."""
     env = os.environ.get(ENV_MODEL)
     return Path(env) if env else bundled_model_path()
+
+
+def weights_path(model_path):
+    """The exported linear weights beside a model: ``stance.weights.npz``."""
+    model_path = Path(model_path)
+    return model_path.with_name(model_path.stem + ".weights.npz")
 
 
 def manifest_path(model_path):
@@ -62,9 +70,16 @@ def save_model(model, path, manifest):
     import sklearn
     import skops.io as sio
 
+    from stance.predictor import LinearScorer
+
     path = Path(path)
     data = sio.dumps({"format": FORMAT, "pipeline": model.pipeline,
                       "registry": model.registry_rows})
+    arrays = LinearScorer.from_pipeline(model.pipeline).to_arrays()
+    arrays["registry"] = np.array(json.dumps(model.registry_rows, ensure_ascii=False))
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    weights = buffer.getvalue()
     manifest = dict(manifest)
     manifest.update({
         "stance_version": __version__,
@@ -72,11 +87,14 @@ def save_model(model, path, manifest):
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "model_file": path.name,
         "model_sha256": hashlib.sha256(data).hexdigest(),
+        "weights_file": weights_path(path).name,
+        "weights_sha256": hashlib.sha256(weights).hexdigest(),
     })
     text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
     with file_lock(path):
         _remove_stale_temporaries(path)
-        atomic_write_files([(path, data), (manifest_path(path), text.encode("utf-8"))])
+        atomic_write_files([(path, data), (weights_path(path), weights),
+                            (manifest_path(path), text.encode("utf-8"))])
     return manifest
 
 
@@ -86,7 +104,7 @@ def _remove_stale_temporaries(path):
     Every save stages its files while holding the lock, so with the lock held
     any temporary file still here belongs to a writer that died.
     """
-    for target in (path, manifest_path(path)):
+    for target in (path, weights_path(path), manifest_path(path)):
         for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
             with contextlib.suppress(OSError):
                 stale.unlink()
@@ -146,11 +164,19 @@ def load_model(path=None, strict=False):
     return _check_contents(path, obj), manifest
 
 
-def _version_mismatch(path, saved, strict):
-    import sklearn
+def _installed_sklearn():
+    """The installed scikit-learn version, read without importing scikit-learn."""
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
+        return version("scikit-learn")
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def _version_mismatch(path, saved, strict):
     message = (f"{path}: model was trained with scikit-learn {saved or 'unknown'}, this is "
-               f"scikit-learn {sklearn.__version__}; run `stance train` to rebuild it")
+               f"scikit-learn {_installed_sklearn()}; run `stance train` to rebuild it")
     if strict:
         raise ModelError(message)
     warnings.warn(message, ModelVersionWarning, stacklevel=3)
@@ -186,10 +212,47 @@ def _unpack(path, data, saved, strict):
     return obj
 
 
+def load_scorer(path=None, strict=False):
+    """Load a model for scoring, without importing scikit-learn where possible.
+
+    When the manifest fingerprints an exported weights file
+    (``stance.weights.npz``: plain arrays, read with ``allow_pickle=False``, so
+    it cannot carry code) and both it and the model file match the manifest,
+    the model is built from the weights alone. Otherwise this is
+    :func:`load_model`, with all of its checks.
+    """
+    path = Path(path) if path else default_model_path()
+    wpath = weights_path(path)
+    if not path.is_file() or not wpath.is_file():
+        return load_model(path, strict=strict)
+    with file_lock(path, shared=True):
+        manifest = read_manifest(path)
+        try:
+            data, weights = path.read_bytes(), wpath.read_bytes()
+        except OSError:
+            return load_model(path, strict=strict)
+    if not manifest.get("weights_sha256") or \
+            manifest.get("model_sha256") != hashlib.sha256(data).hexdigest() or \
+            manifest["weights_sha256"] != hashlib.sha256(weights).hexdigest():
+        return load_model(path, strict=strict)
+    if manifest.get("sklearn_version") != _installed_sklearn():
+        _version_mismatch(path, manifest.get("sklearn_version"), strict)
+    from stance.predictor import LinearScorer, StanceModel
+
+    try:
+        with np.load(io.BytesIO(weights), allow_pickle=False) as arrays:
+            scorer = LinearScorer.from_arrays(arrays)
+            registry = json.loads(str(arrays["registry"]))
+    except (ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
+        raise ModelError(f"{wpath}: corrupt weights file ({_short(exc)}); retrain with "
+                         "`stance train`") from None
+    return StanceModel(scorer, registry), manifest
+
+
 def _check_contents(path, obj):
     """Build a StanceModel from loaded data, or say why it is not one."""
     from stance import LABELS
-    from stance.model import StanceModel
+    from stance.predictor import StanceModel
 
     if not isinstance(obj, dict) or "format" not in obj:
         raise ModelError(f"{path}: not a stance model")

@@ -42,12 +42,12 @@ def _resolve(ref):
     """The model a worker scores with; loaded once per worker process."""
     model = _loaded.get(ref)
     if model is None:
-        from stance.modelio import load_model
+        from stance.modelio import load_scorer
 
         with warnings.catch_warnings():
             # The main process has already shown load warnings once.
             warnings.simplefilter("ignore")
-            model, manifest = load_model(ref.path, strict=ref.strict)
+            model, manifest = load_scorer(ref.path, strict=ref.strict)
         if manifest.get("model_sha256") != ref.sha256:
             raise ModelError(f"{ref.path}: model file changed while scoring")
         _loaded.clear()

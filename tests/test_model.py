@@ -102,3 +102,34 @@ def stances(model, text):
 def test_bundled_model_reads_context_not_just_names(bundled, text, surface, expected):
     found = {k: v for k, v in stances(bundled, text).items() if k.startswith(surface)}
     assert list(found.values()) == [expected]
+
+
+def test_exported_weights_score_like_the_pipeline(trained_model):
+    from stance.modelio import load_scorer, weights_path
+
+    full, _ = load_model(trained_model)
+    fast, manifest = load_scorer(trained_model)
+    assert type(fast.pipeline).__name__ == "LinearScorer"
+    assert weights_path(trained_model).name == manifest["weights_file"]
+    texts = ["Russia and Turkey agreed a truce. Rebels shelled the Syrian army.",
+             "The UN called for talks while Hezbollah fought for Assad."]
+    for (_, m1, p1), (_, m2, p2) in zip(full.predict_documents(texts),
+                                        fast.predict_documents(texts)):
+        assert m1 == m2
+        assert np.allclose(p1, p2)
+
+
+def test_scorer_falls_back_to_the_checked_model_when_weights_do_not_match(trained_model,
+                                                                           tmp_path):
+    import shutil
+
+    from stance.modelio import load_scorer, manifest_path, weights_path
+
+    folder = tmp_path / "m"
+    folder.mkdir()
+    for source in (trained_model, manifest_path(trained_model), weights_path(trained_model)):
+        shutil.copy(source, folder)
+    path = folder / trained_model.name
+    weights_path(path).write_bytes(b"not the exported weights")
+    model, _ = load_scorer(path)
+    assert type(model.pipeline).__name__ == "Pipeline"

@@ -112,7 +112,7 @@ def test_cli_refuses_untrusted_model_with_one_line(tmp_path):
 
 
 def test_allow_list_is_only_our_featurizer():
-    assert TRUSTED_TYPES == ("stance.features.MentionFeaturizer",)
+    assert TRUSTED_TYPES == ("stance.model.MentionFeaturizer",)
 
 
 def _flip(data, at):
