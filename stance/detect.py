@@ -217,6 +217,8 @@ class MentionDetector:
 
     def _unknown_groups(self, text, tokens, norm, found, offset, index):
         lex = self._lex
+        if lex["group_prefix"].isdisjoint(norm) and lex["group_head"].isdisjoint(norm):
+            return []
         taken = [(m.start - offset, m.end - offset) for m in found]
         out = []
         i = 0
@@ -278,8 +280,9 @@ class MentionDetector:
         lex = self._lex
         taken = {(m.start, m.end) for m in mentions}
         out = list(mentions)
+        token_ending = {t[1] + offset: k for k, t in enumerate(tokens)}
         for m in mentions:
-            k = next((k for k, t in enumerate(tokens) if t[1] + offset == m.end), None)
+            k = token_ending.get(m.end)
             if m.kind == "person" or k is None:
                 continue
             k += 1

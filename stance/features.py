@@ -91,11 +91,6 @@ def _right(words, pos):
     return words[bisect_left(words, pos, key=_START):]
 
 
-def _between(words, a, b):
-    """Words inside ``[a, b]``."""
-    return words[bisect_left(words, a, key=_START):bisect_right(words, b, key=_END)]
-
-
 @cache
 def _cue_index():
     """Cue patterns of one to three stems -> their categories, and the set of first stems."""
@@ -107,21 +102,30 @@ def _cue_index():
     return index, frozenset(p[0] for p in index)
 
 
-def _cue_hits(words):
-    """Cue categories of a token window, with multi-word cues."""
+@lru_cache(maxsize=4096)
+def _cue_spans(sentence):
+    """``(first, last + 1, category)`` token ranges of every cue in a sentence,
+    found once so any window's cues are a range check."""
     index, firsts = _cue_index()
-    stems = [w for _, _, w in words]
-    hits = set()
+    stems = [w for _, _, w in _words(sentence)]
+    spans = []
     for i, first in enumerate(stems):
         if first in firsts:
             for n in (1, 2, 3):
-                hits.update(index.get(tuple(stems[i:i + n]), ()))
-    return hits
+                gram = tuple(stems[i:i + n])
+                for category in index.get(gram, ()):
+                    spans.append((i, i + len(gram), category))
+    return tuple(spans)
+
+
+def _cue_hits(sentence, lo, hi):
+    """Cue categories of the cues lying wholly in tokens ``lo`` to ``hi - 1``."""
+    return {c for a, b, c in _cue_spans(sentence) if lo <= a and b <= hi}
 
 
 @lru_cache(maxsize=4096)
 def _sentence_cues(sentence):
-    return frozenset(_cue_hits(_words(sentence)))
+    return frozenset(c for _, _, c in _cue_spans(sentence))
 
 
 @lru_cache(maxsize=1 << 14)
@@ -129,9 +133,10 @@ def _window_cues(sentence, start, end, window):
     """Cue categories within ``window`` words either side of a span; cached
     because the document pass and the mention's own features both need them."""
     words = _words(sentence)
-    left = _left(words, start)[-window:]
-    right = _right(words, end)[:window]
-    return frozenset(_cue_hits(left) | _cue_hits(right))
+    left_end = bisect_right(words, start, key=_END)
+    right_start = bisect_left(words, end, key=_START)
+    return frozenset(_cue_hits(sentence, max(0, left_end - window), left_end)
+                     | _cue_hits(sentence, right_start, right_start + window))
 
 
 def mention_features(c, window=8):
@@ -180,20 +185,21 @@ def mention_features(c, window=8):
 
 
 def _relations(c, words, f):
-    for o_start, o_end, o_prior, o_canonical in c.others:
+    for o_start, o_end, o_prior, _ in c.others:
         p = o_prior or "none"
         if o_start >= c.end:
-            direction, between = "after", _between(words, c.end, o_start)
+            direction, a, b = "after", c.end, o_start
         else:
-            direction, between = "before", _between(words, o_end, c.start)
+            direction, a, b = "before", o_end, c.start
+        lo, hi = bisect_left(words, a, key=_START), bisect_right(words, b, key=_END)
         f[f"other:{p}"] = 1.0
-        if len(between) > 12:
+        if hi - lo > 12:
             continue
         f[f"near:{direction}:{p}"] = 1.0
-        if all(w[2] in _COORD for w in between):
+        if all(w[2] in _COORD for w in words[lo:hi]):
             f[f"coord:{p}"] = 1.0
             continue
-        for cat in _cue_hits(between):
+        for cat in _cue_hits(c.sentence, lo, hi):
             f[f"rel:{cat}:{direction}:{p}"] = 1.0
 
 
