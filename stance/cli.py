@@ -224,7 +224,7 @@ def train(label_paths, registry_path, model_path, folds):
       stance train --labels labels/ --model models/stance.skops
     """
     from stance.modelio import default_model_path
-    from stance.report import render_counts, render_cv
+    from stance.report import render_counts
     from stance.training import train as run_train
 
     target = model_path or default_model_path()

@@ -248,8 +248,8 @@ class MentionDetector:
                 continue
             words = [w for w in norm[s:e] if w[:1].isalnum()]
             # "Operation Euphrates Shield" is an operation; "Special Forces" a unit type.
-            if not words or words[0] == "operation" or all(w in lex["generic_unit"] or w in lex["group_head"]
-                                              for w in words):
+            generic = lex["generic_unit"] | lex["group_head"]
+            if not words or words[0] == "operation" or all(w in generic for w in words):
                 continue
             surface = text[a:b]
             taken.append((a, b))

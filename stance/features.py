@@ -31,7 +31,7 @@ class Context:
     prior: str
     kind: str
     others: tuple = ()    # (start, end, prior, canonical) of the sentence's other mentions
-    doc_cues: frozenset = frozenset()   # cue categories near the same actor elsewhere in the document
+    doc_cues: frozenset = frozenset()   # cues near the same actor in other sentences
 
 
 def build_contexts(sentences, mentions, window=8):

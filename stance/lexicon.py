@@ -4,7 +4,7 @@ import csv
 import io
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
@@ -41,7 +41,7 @@ def stem(word):
     return word
 
 
-@lru_cache(maxsize=None)
+@cache
 def lexicon():
     """Category -> frozenset of normalised entries (multi-word entries as tuples of stems)."""
     text = resources.files("stance").joinpath("lexicon.csv").read_text(encoding="utf-8")
@@ -52,7 +52,7 @@ def lexicon():
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def cue_patterns():
     """Feature cue categories as tuples of stemmed tokens, e.g. ('shore', 'up')."""
     out = {}

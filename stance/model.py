@@ -2,8 +2,9 @@
 
 :func:`make_pipeline` is a plain scikit-learn ``Pipeline`` over
 :class:`~stance.features.Context` objects, so it drops into cross-validation.
-:class:`StanceModel` bundles a fitted pipeline with the actor registry it was
-trained with, so a model file is self-contained.
+:class:`~stance.predictor.StanceModel` (re-exported here) bundles a fitted
+pipeline with the actor registry it was trained with, so a model file is
+self-contained.
 """
 
 import numpy as np
@@ -12,10 +13,9 @@ from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from stance import LABELS
 from stance.detect import Mention, Sentence
-from stance.predictor import StanceModel  # noqa: F401  (re-exported)
 from stance.features import build_contexts, mention_features
+from stance.predictor import StanceModel  # noqa: F401  (re-exported)
 
 
 class MentionFeaturizer(BaseEstimator, TransformerMixin):
@@ -94,9 +94,10 @@ def best_mention(text, surface, mentions, gold=None, predicted=None):
     """The detected mention standing for a labelled surface form, or None.
 
     Among mentions overlapping an occurrence, take the one holding the span's
-    last character (the head of a compound), else the largest overlap. Where the surface occurs several times and ``gold``/``predicted``
-    are given, an occurrence whose prediction matches the gold label wins: a
-    labels row does not say which occurrence it means.
+    last character (the head of a compound), else the largest overlap. Where
+    the surface occurs several times and ``gold``/``predicted`` are given, an
+    occurrence whose prediction matches the gold label wins: a labels row does
+    not say which occurrence it means.
     """
     picks = []
     for a, b in occurrences(text, surface):

@@ -8,10 +8,10 @@ import sys
 
 import pytest
 from click.testing import CliRunner
+from conftest import write_labels
 
 from stance import LABELS, __version__
 from stance.cli import main
-from conftest import write_labels
 
 ACTOR_KEYS = {"source", "actor", "stance", "confidence", "scores", "mentions", "surfaces",
               "evidence", "known"}

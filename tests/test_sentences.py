@@ -29,7 +29,8 @@ def test_acronym_at_end_of_sentence_splits_before_capital():
 def test_paragraphs_and_headings_split_but_wrapped_lines_join():
     text = ("Headline here\nRussian jets bombed Idlib, and the rebels\nretreated north. "
             "Talks followed.\n\nA new paragraph.")
-    assert texts(text) == ["Headline here", "Russian jets bombed Idlib, and the rebels\nretreated north.",
+    assert texts(text) == ["Headline here",
+                           "Russian jets bombed Idlib, and the rebels\nretreated north.",
                            "Talks followed.", "A new paragraph."]
 
 
