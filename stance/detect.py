@@ -277,6 +277,8 @@ class MentionDetector:
         """Officials the registry lacks, named after a title of a known actor:
         in "Israel's Defence Minister, Avigdor Liberman" the person is the
         mention, with Israel's prior."""
+        if all(m.kind == "person" for m in mentions):
+            return mentions
         lex = self._lex
         taken = {(m.start, m.end) for m in mentions}
         out = list(mentions)

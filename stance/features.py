@@ -73,12 +73,19 @@ def build_contexts(sentences, mentions, window=8):
 def _words(text):
     """``(start, end, stem)`` per token of a sentence; cached because every
     mention in a sentence, and the document pass, need the same tokens."""
-    return tuple((a, b, _stem(t)) for a, b, t in tokenize(text))
+    stems = _STEMS
+    if len(stems) > 200_000:    # bound the cache on endless vocabularies
+        stems.clear()
+    out = []
+    for a, b, t in tokenize(text):
+        s = stems.get(t)
+        if s is None:
+            s = stems[t] = stem(normalise(t))
+        out.append((a, b, s))
+    return tuple(out)
 
 
-@lru_cache(maxsize=1 << 16)
-def _stem(token):
-    return stem(normalise(token))
+_STEMS = {}
 
 
 def _left(words, pos):
