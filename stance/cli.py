@@ -134,8 +134,6 @@ def score(ctx, paths, fmt, mentions, model_path, pattern, encoding, strict, outp
       stance score --id-column url --jobs 4 -o scores.jsonl archive.jsonl
       stance score --scheduler tcp://scheduler:8786 -o scores.jsonl archive.csv
     """
-    import codecs
-
     from click.core import ParameterSource
 
     from stance.atomic import atomic_write
@@ -144,6 +142,7 @@ def score(ctx, paths, fmt, mentions, model_path, pattern, encoding, strict, outp
     from stance.parallel import check_dask, runner_for
     from stance.progress import Progress
     from stance.scoring import score_documents
+    from stance.textio import check_encoding
 
     if scheduler and ctx.get_parameter_source("jobs") == ParameterSource.COMMANDLINE:
         if ctx.get_parameter_source("scheduler") == ParameterSource.COMMANDLINE:
@@ -157,13 +156,9 @@ def score(ctx, paths, fmt, mentions, model_path, pattern, encoding, strict, outp
             raise click.BadParameter(str(exc), param_hint="--scheduler") from None
     if encoding:
         try:
-            text_codec = getattr(codecs.lookup(encoding), "_is_text_encoding", True)
-        except LookupError:
-            raise click.BadParameter(f"unknown encoding {encoding!r}",
-                                     param_hint="--encoding") from None
-        if not text_codec:
-            raise click.BadParameter(f"{encoding!r} is not a text encoding",
-                                     param_hint="--encoding")
+            check_encoding(encoding)
+        except StanceError as exc:
+            raise click.BadParameter(str(exc), param_hint="--encoding") from None
     try:
         model, manifest = _load(model_path, strict)
     except StanceError as exc:
@@ -237,7 +232,7 @@ def train(label_paths, registry_path, model_path, folds):
         click.echo(f"{scheme}: " + ", ".join(
             f"{name} macro-F1 {v['macro_f1']:.3f}" for name, v in result.items()
             if isinstance(v, dict)))
-    click.echo(f"wrote {target} ({manifest['rows']} labelled mentions, "
+    click.echo(f"wrote {target}, its weights and manifest ({manifest['rows']} labelled mentions, "
                f"{manifest['actors']} registry actors)")
 
 

@@ -70,6 +70,18 @@ def _read_stdin(source, encoding, size):
     yield from _chunked(_read_blocks(stream, source), size)
 
 
+def check_encoding(name):
+    """Raise StanceError unless ``name`` is a known text encoding."""
+    from stance.errors import StanceError
+
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        raise StanceError(f"unknown encoding {name!r}") from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise StanceError(f"{name!r} is not a text encoding")
+
+
 def _os_problem(exc):
     if isinstance(exc, FileNotFoundError):
         return "no such file"
