@@ -112,10 +112,10 @@ class Writer:
     def _write_table(self, record):
         if "mention" in record:
             cols = (("source", 24), ("mention", 24), ("actor", 24), ("stance", 12),
-                    ("confidence", 5))
+                    ("confidence", 10))
         else:
-            cols = (("source", 24), ("actor", 28), ("stance", 12), ("confidence", 5),
-                    ("mentions", 4))
+            cols = (("source", 24), ("actor", 28), ("stance", 12), ("confidence", 10),
+                    ("mentions", 8))
         if not self._table_header:
             self.out.write("  ".join(name[:w].upper().ljust(w) for name, w in cols) + "\n")
             self._table_header = True
