@@ -71,7 +71,7 @@ class MentionDetector:
         node = self._trie
         for tok in tokens:
             node = node.setdefault(normalise(tok), {})
-        node.setdefault(_END, []).append((kind, tokens, actor))
+        node.setdefault(_END, []).append((kind, tuple(tokens), actor, _case_rule(tokens)))
 
     def detect(self, text):
         """Return ``(sentences, mentions)`` for a document."""
@@ -127,21 +127,18 @@ class MentionDetector:
             node = node[norm[j]]
             j += 1
             # An alias must end at a word edge: "US" is not the start of "USAID".
-            for kind, alias_tokens, actor in node.get(_END, ()):
-                if self._case_ok(tokens, i, alias_tokens) and \
+            for kind, alias_tokens, actor, rule in node.get(_END, ()):
+                if self._case_ok(tokens, i, alias_tokens, rule) and \
                         self._context_ok(kind, tokens, norm, i, j):
                     best = (j, kind, actor)
                     break
         return best
 
     @staticmethod
-    def _case_ok(tokens, i, alias_tokens):
-        first = alias_tokens[0]
-        letters = "".join(ch for tok in alias_tokens for ch in tok if ch.isalpha())
-        if letters and letters.isupper() and len(letters) <= 6:
-            # Acronyms: exact case, so "US" is not "us" and "IS" not "is".
+    def _case_ok(tokens, i, alias_tokens, rule):
+        if rule == "exact":
             return all(tokens[i + k][2] == tok for k, tok in enumerate(alias_tokens))
-        if first[:1].isupper():
+        if rule == "capital":
             return tokens[i][2][:1].isupper()
         return True
 
@@ -282,10 +279,14 @@ class MentionDetector:
         lex = self._lex
         taken = {(m.start, m.end) for m in mentions}
         out = list(mentions)
-        token_ending = {t[1] + offset: k for k, t in enumerate(tokens)}
+        token_ending = None
         for m in mentions:
+            if m.kind == "person":
+                continue
+            if token_ending is None:
+                token_ending = {t[1] + offset: k for k, t in enumerate(tokens)}
             k = token_ending.get(m.end)
-            if m.kind == "person" or k is None:
+            if k is None:
                 continue
             k += 1
             titled = False
@@ -327,6 +328,17 @@ class MentionDetector:
             if all(w in title_words or w == "s" for w in words) and len(words) <= 5:
                 drop.add(a)
         return [m for m in mentions if m not in drop]
+
+
+def _case_rule(alias_tokens):
+    """How an alias's case must match: acronyms exactly ("US" is not "us", "IS"
+    not "is"), capitalised names by their capital, lower-case words in any case."""
+    letters = "".join(ch for tok in alias_tokens for ch in tok if ch.isalpha())
+    if letters and letters.isupper() and len(letters) <= 6:
+        return "exact"
+    if alias_tokens[0][:1].isupper():
+        return "capital"
+    return "any"
 
 
 def _is_name_token(tok):
