@@ -71,3 +71,10 @@ def test_offsets_point_into_the_document(detector):
     assert [text[m.start:m.end] for m in mentions] == ["Moscow", "rebels"]
     assert all(sentences[m.sentence].start <= m.start < sentences[m.sentence].end
                for m in mentions)
+
+
+def test_unregistered_official_named_after_a_title(detector):
+    _, mentions = detector.detect("Russia's defence minister, Sergei Ivanovich Novak, spoke. "
+                                  "A Russian military spokesman at Hmeimim said so.")
+    assert [(m.surface, m.known, m.prior) for m in mentions] == [
+        ("Sergei Ivanovich Novak", False, "pro-damascus"), ("Russian", True, "pro-damascus")]
