@@ -298,8 +298,10 @@ class MentionDetector:
             if not titled or k >= len(tokens):
                 continue
             end = self._name_run(tokens, norm, k)
-            if end - k < 2 or not _is_name_token(tokens[k][2]) or any(tokens[k][0] + offset < b and a < tokens[end - 1][1] + offset
-                                  for a, b in taken):
+            if end - k < 2 or not _is_name_token(tokens[k][2]):
+                continue
+            first, last = tokens[k][0] + offset, tokens[end - 1][1] + offset
+            if any(first < b and a < last for a, b in taken):
                 continue
             a, b = tokens[k][0], tokens[end - 1][1]
             out.append(Mention(start=a + offset, end=b + offset, surface=text[a:b],
