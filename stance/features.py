@@ -88,16 +88,6 @@ def _words(text):
 _STEMS = {}
 
 
-def _left(words, pos):
-    """Words ending at or before ``pos`` (token spans are ordered and disjoint)."""
-    return words[:bisect_right(words, pos, key=_END)]
-
-
-def _right(words, pos):
-    """Words starting at or after ``pos``."""
-    return words[bisect_left(words, pos, key=_START):]
-
-
 @cache
 def _cue_index():
     """Cue patterns of one to three stems -> their categories, and the set of first stems."""
@@ -153,9 +143,10 @@ def mention_features(c, window=8):
     f[f"prior={prior}"] = 1.0
     f[f"kind={c.kind}"] = 1.0
     words = _words(c.sentence)
-    left = _left(words, c.start)
-    right = _right(words, c.end)
-    lwin, rwin = left[-window:], right[:window]
+    n_left = bisect_right(words, c.start, key=_END)     # words before the mention
+    first_right = bisect_left(words, c.end, key=_START)  # first word after it
+    lwin = words[max(0, n_left - window):n_left]
+    rwin = words[first_right:first_right + window]
     for _, _, w in lwin:
         if w[:1].isalnum():
             f[f"L:{w}"] = 1.0
@@ -179,11 +170,11 @@ def mention_features(c, window=8):
         follower = next((o for o in sorted(c.others) if o[0] > c.end), None)
         if follower is not None:
             f[f"compound-to:{follower[2] or 'none'}"] = 1.0
-    if left and right and left[-1][2] == "-" and left[-1][1] == c.start:
+    if lwin and rwin and lwin[-1][2] == "-" and lwin[-1][1] == c.start:
         f["compound-tail"] = 1.0
     if c.sentence[c.end:c.end + 2] in ("'s", "’s"):
         f["possessive"] = 1.0
-    if len(left) <= 2:
+    if n_left <= 2:
         f["initial"] = 1.0
     if _inside_quote(c.sentence, c.start):
         f["quoted"] = 1.0
