@@ -120,6 +120,16 @@ def trained_model(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="session")
+def bundled_model():
+    """The model shipped in models/, as `stance score` loads it."""
+    from stance.modelio import bundled_model_path, load_scorer
+
+    if not bundled_model_path().is_file():
+        pytest.skip("no bundled model in models/")
+    return load_scorer(bundled_model_path())[0]
+
+
 @pytest.fixture
 def shared_dir():
     """The team's shared folder beside the repo; tests using it skip when it is absent."""

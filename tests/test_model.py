@@ -9,7 +9,7 @@ from stance.errors import LabelError
 from stance.evaluate import cross_validate, metrics
 from stance.labels import LabelRow
 from stance.model import best_mention, training_examples
-from stance.modelio import bundled_model_path, load_model
+from stance.modelio import load_model
 from stance.registry import load_registry
 from stance.training import prepare, train
 
@@ -75,13 +75,6 @@ def test_train_refuses_invalid_labels_and_keeps_the_old_model(labels_dir, tmp_pa
     assert target.read_bytes() == before
 
 
-@pytest.fixture(scope="module")
-def bundled():
-    if not bundled_model_path().is_file():
-        pytest.skip("no bundled model in models/")
-    return load_model(bundled_model_path())[0]
-
-
 def stances(model, text):
     (_, mentions, proba), = model.predict_documents([text])
     return {m.surface: LABELS[int(np.argmax(p))] for m, p in zip(mentions, proba)}
@@ -99,8 +92,8 @@ def stances(model, text):
      "pro-damascus"),
     ("The UN envoy urged all parties to return to negotiations in Geneva.", "UN", "mediator"),
 ])
-def test_bundled_model_reads_context_not_just_names(bundled, text, surface, expected):
-    found = {k: v for k, v in stances(bundled, text).items() if k.startswith(surface)}
+def test_bundled_model_reads_context_not_just_names(bundled_model, text, surface, expected):
+    found = {k: v for k, v in stances(bundled_model, text).items() if k.startswith(surface)}
     assert list(found.values()) == [expected]
 
 

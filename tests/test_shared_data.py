@@ -2,20 +2,11 @@
 
 import json
 
-import pytest
 from click.testing import CliRunner
 
 from stance import LABELS
 from stance.cli import main
 from stance.labels import load_labels
-from stance.modelio import bundled_model_path, load_scorer
-
-
-@pytest.fixture(scope="module")
-def bundled():
-    if not bundled_model_path().is_file():
-        pytest.skip("no bundled model in models/")
-    return load_scorer(bundled_model_path())[0]
 
 
 def test_scoring_real_articles_keeps_the_output_contract(shared_dir, tmp_path):
@@ -30,11 +21,11 @@ def test_scoring_real_articles_keeps_the_output_contract(shared_dir, tmp_path):
         assert r["stance"] in LABELS
 
 
-def test_bundled_model_meets_the_quality_floors_on_the_dev_set(shared_dir, bundled):
+def test_bundled_model_meets_the_quality_floors_on_the_dev_set(shared_dir, bundled_model):
     from stance.evaluate import evaluate_test
 
     rows = load_labels([shared_dir / "eval" / "wikipedia-dev.csv"])
-    report = evaluate_test(bundled, rows, majority_label="pro-damascus")
+    report = evaluate_test(bundled_model, rows, majority_label="pro-damascus")
     assert report["detection_rate"] >= 0.93
     assert report["model"]["macro_f1"] >= 0.80
     assert report["model"]["per_label"]["mediator"]["f1"] >= 0.70
