@@ -59,12 +59,6 @@ def atomic_write(path, mode="wb", encoding=None, newline=None):
         raise
 
 
-def atomic_write_bytes(path, data):
-    """Replace ``path`` with ``data`` atomically."""
-    with atomic_write(path, "wb") as handle:
-        handle.write(data)
-
-
 def atomic_write_files(items):
     """Replace several files, given as ``(path, bytes)`` pairs, as nearly together as can be.
 

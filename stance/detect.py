@@ -27,7 +27,6 @@ class Mention:
     prior: str
     known: bool
     sentence: int
-    via: str = "alias"
 
 
 @dataclass(frozen=True)
@@ -94,7 +93,7 @@ class MentionDetector:
             if match is None:
                 i += 1
                 continue
-            j, kind, actor = match
+            j, _, actor = match
             end_tok = j
             # Possessive 's / ’s belongs to the mention.
             if j < len(tokens) and norm[j] == "'" and tokens[j][0] == tokens[j - 1][1]:
@@ -108,7 +107,7 @@ class MentionDetector:
                 start=start + offset, end=end + offset, surface=text[start:end],
                 canonical=actor.canonical, kind=actor.kind,
                 prior=self.registry.prior(actor.canonical), known=True,
-                sentence=index, via=kind))
+                sentence=index))
             i = end_tok
         if self.find_unknown:
             found.extend(self._unknown_groups(text, tokens, norm, found, offset, index))
@@ -252,7 +251,7 @@ class MentionDetector:
             taken.append((a, b))
             mentions.append(Mention(
                 start=a + offset, end=b + offset, surface=surface, canonical=surface,
-                kind="unknown", prior="", known=False, sentence=index, via="pattern"))
+                kind="unknown", prior="", known=False, sentence=index))
         return mentions
 
     @staticmethod
@@ -306,7 +305,7 @@ class MentionDetector:
             a, b = tokens[k][0], tokens[end - 1][1]
             out.append(Mention(start=a + offset, end=b + offset, surface=text[a:b],
                                canonical=text[a:b], kind="person", prior=m.prior, known=False,
-                               sentence=index, via="title"))
+                               sentence=index))
             out.remove(m)
         return sorted(out, key=lambda x: x.start)
 

@@ -15,8 +15,6 @@ from operator import itemgetter
 
 from stance.lexicon import cue_patterns, normalise, stem, tokenize
 
-_QUOTES_OPEN = "“\"‘"
-_QUOTES_CLOSE = "”\"’"
 _COORD = frozenset({"and", ",", "as", "well", "both", "or", "nor", "its", "their", "'", "s"})
 _START, _END = itemgetter(0), itemgetter(1)
 
@@ -30,7 +28,7 @@ class Context:
     end: int
     prior: str
     kind: str
-    others: tuple = ()    # (start, end, prior, canonical) of the sentence's other mentions
+    others: tuple = ()    # (start, end, prior) of the sentence's other mentions
     doc_cues: frozenset = frozenset()   # cues near the same actor in other sentences
 
 
@@ -42,7 +40,7 @@ def build_contexts(sentences, mentions, window=8):
         slot.append(len(group))
         group.append(m)
     spans = {index: [(o.start - sentences[index].start, o.end - sentences[index].start,
-                      o.prior, o.canonical) for o in group]
+                      o.prior) for o in group]
              for index, group in by_sentence.items()}
     # Per actor, how many of its sentences have each cue category near it, so
     # "cues near the actor in its other sentences" costs O(1) per mention.
@@ -183,7 +181,7 @@ def mention_features(c, window=8):
 
 
 def _relations(c, words, f):
-    for o_start, o_end, o_prior, _ in c.others:
+    for o_start, o_end, o_prior in c.others:
         p = o_prior or "none"
         if o_start >= c.end:
             direction, a, b = "after", c.end, o_start

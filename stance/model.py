@@ -126,4 +126,4 @@ def _labelled_mention(text, row, sentences, registry):
     return Mention(start=a, end=b, surface=row.actor, canonical=row.canonical or row.actor,
                    kind=actor.kind if actor else "unknown",
                    prior=registry.prior(row.canonical) if actor else "",
-                   known=actor is not None, sentence=index, via="label")
+                   known=actor is not None, sentence=index)
