@@ -1,22 +1,21 @@
 """Finding actor mentions in text: registry aliases, metonyms, demonyms and unknown groups."""
 
-from dataclasses import dataclass
-from functools import lru_cache
+from bisect import bisect_left
+from operator import attrgetter
+from typing import NamedTuple
 
-from stance.lexicon import lexicon, normalise, tokenize
+from stance.lexicon import analyse, lexicon, normalise
 from stance.sentences import split_sentences
 
 _END = None    # trie key marking an alias end; never a token, even "\0"
-# Tokens repeat a lot across a corpus; normalising each once saves a third of detection time.
-_normalise = lru_cache(maxsize=1 << 16)(normalise)
+_NAME_PARTICLES = frozenset(("al", "el", "ad", "ash", "as", "ar", "an", "at"))
 _RELATIONAL_PREPOSITIONS = frozenset("to towards toward from of with".split())
 _BACKER = frozenset(
     "backed led allied brokered sponsored supported funded armed trained aligned "
     "affiliated linked controlled dominated organised organized".split())
 
 
-@dataclass(frozen=True)
-class Mention:
+class Mention(NamedTuple):
     """One actor mention; ``start``/``end`` are offsets into the document."""
 
     start: int
@@ -29,8 +28,9 @@ class Mention:
     sentence: int
 
 
-@dataclass(frozen=True)
-class Sentence:
+class Sentence(NamedTuple):
+    """A sentence and its character span in the document."""
+
     start: int
     end: int
     text: str
@@ -62,9 +62,11 @@ class MentionDetector:
                                 ("demonym", actor.demonyms)):
                 for form in forms:
                     self._add(form, kind, actor)
+        self._firsts = frozenset(self._trie)
+        self._prior = registry.prior
 
     def _add(self, form, kind, actor):
-        tokens = [t for _, _, t in tokenize(form)]
+        tokens = analyse(form).words
         if not tokens:
             return
         node = self._trie
@@ -82,89 +84,98 @@ class MentionDetector:
 
     def detect_sentence(self, text, offset=0, index=0):
         """Mentions in one sentence; offsets are shifted by ``offset``."""
-        tokens = tokenize(text)
-        norm = [_normalise(t) for _, _, t in tokens]
+        tk = analyse(text)
+        norm = tk.norm
         found = []
-        trie = self._trie
-        i = 0
-        while i < len(tokens):
-            # Most tokens start no alias; skip them without a call.
-            match = self._longest(tokens, norm, i) if norm[i] in trie else None
-            if match is None:
-                i += 1
-                continue
-            j, _, actor = match
-            end_tok = j
-            # Possessive 's / ’s belongs to the mention.
-            if j < len(tokens) and norm[j] == "'" and tokens[j][0] == tokens[j - 1][1]:
-                if j + 1 < len(tokens) and norm[j + 1] == "s" \
-                        and tokens[j + 1][0] == tokens[j][1]:
-                    end_tok = j + 2
-                elif norm[j - 1].endswith("s"):
-                    end_tok = j + 1     # "Damascus' refusal"
-            start, end = tokens[i][0], tokens[end_tok - 1][1]
-            found.append(Mention(
-                start=start + offset, end=end + offset, surface=text[start:end],
-                canonical=actor.canonical, kind=actor.kind,
-                prior=self.registry.prior(actor.canonical), known=True,
-                sentence=index))
-            i = end_tok
+        if not self._firsts.isdisjoint(norm):
+            trie = self._trie
+            starts, ends = tk.starts, tk.ends
+            n = len(norm)
+            free = 0    # first token not inside an earlier match
+            # Most tokens start no alias; only these positions are tried.
+            for i in [k for k, w in enumerate(norm) if w in trie]:
+                if i < free:
+                    continue
+                match = self._longest(tk, i)
+                if match is None:
+                    continue
+                j, _, actor = match
+                end_tok = j
+                # Possessive 's / ’s belongs to the mention.
+                if j < n and norm[j] == "'" and starts[j] == ends[j - 1]:
+                    if j + 1 < n and norm[j + 1] == "s" and starts[j + 1] == ends[j]:
+                        end_tok = j + 2
+                    elif norm[j - 1].endswith("s"):
+                        end_tok = j + 1     # "Damascus' refusal"
+                start, end = starts[i], ends[end_tok - 1]
+                found.append(Mention(
+                    start + offset, end + offset, text[start:end], actor.canonical,
+                    actor.kind, self._prior(actor.canonical), True, index))
+                free = end_tok
         if self.find_unknown:
-            found.extend(self._unknown_groups(text, tokens, norm, found, offset, index))
-            found.sort(key=lambda m: m.start)
-        found = self._titled_persons(found, text, tokens, norm, offset, index)
+            unknown = self._unknown_groups(text, tk, found, offset, index)
+            if unknown:
+                found.extend(unknown)
+                found.sort(key=_start)
+        if not found:
+            return found
+        found = self._titled_persons(found, text, tk, offset, index)
         return self._merge_titles(found, text, offset)
 
-    def _longest(self, tokens, norm, i):
+    def _longest(self, tk, i):
         """The longest valid alias starting at token ``i``: (end token, kind, actor)."""
+        norm = tk.norm
         if not norm[i][:1].isalnum():
             return None
         node = self._trie
         best = None
         j = i
-        while j < len(tokens) and norm[j] in node:
+        n = len(norm)
+        while j < n and norm[j] in node:
             node = node[norm[j]]
             j += 1
             # An alias must end at a word edge: "US" is not the start of "USAID".
             for kind, alias_tokens, actor, rule in node.get(_END, ()):
-                if self._case_ok(tokens, i, alias_tokens, rule) and \
-                        self._context_ok(kind, tokens, norm, i, j):
+                if self._case_ok(tk.words, i, alias_tokens, rule) and \
+                        self._context_ok(kind, tk, i, j):
                     best = (j, kind, actor)
                     break
         return best
 
     @staticmethod
-    def _case_ok(tokens, i, alias_tokens, rule):
+    def _case_ok(words, i, alias_tokens, rule):
         if rule == "exact":
-            return all(tokens[i + k][2] == tok for k, tok in enumerate(alias_tokens))
+            return words[i:i + len(alias_tokens)] == list(alias_tokens)
         if rule == "capital":
-            return tokens[i][2][:1].isupper()
+            return words[i][:1].isupper()
         return True
 
-    def _context_ok(self, kind, tokens, norm, i, j):
+    def _context_ok(self, kind, tk, i, j):
         lex = self._lex
+        norm, starts, ends = tk.norm, tk.starts, tk.ends
         prev = norm[i - 1] if i > 0 else ""
         prev2 = norm[i - 2] if i > 1 else ""
         nxt = norm[j] if j < len(norm) else ""
         nxt2 = norm[j + 1] if j + 1 < len(norm) else ""
         # "rebel-held Idlib" is a place; "anti-Assad forces" is not Assad.
-        if nxt == "-" and nxt2 in lex["held"] and tokens[j][0] == tokens[j - 1][1]:
+        if nxt == "-" and nxt2 in lex["held"] and starts[j] == ends[j - 1]:
             return False
-        if prev == "-" and prev2 in lex["anti"] and tokens[i - 1][1] == tokens[i][0]:
+        if prev == "-" and prev2 in lex["anti"] and ends[i - 1] == starts[i]:
             return False
         if kind == "alias":
             # Generic words ("government", "army") belong to a named actor just
             # before them: "the Iraqi government", "Turkey's army".
             if norm[i] in lex["owned_generic"] and i > 0 and (
-                    norm[i - 1] in ("'", "s") or tokens[i - 1][2][:1].isupper()):
+                    norm[i - 1] in ("'", "s") or tk.words[i - 1][:1].isupper()):
                 return i == 1 and norm[0] == "the"
             return True
         if kind == "place":
-            return self._acts_as_government(tokens, norm, i, j)
-        return self._demonym_ok(tokens, norm, i, j)
+            return self._acts_as_government(tk, i, j)
+        return self._demonym_ok(tk, i, j)
 
-    def _acts_as_government(self, tokens, norm, i, j):
+    def _acts_as_government(self, tk, i, j):
         lex = self._lex
+        norm = tk.norm
         nxt = norm[j] if j < len(norm) else ""
         if nxt in lex["place_next"]:
             return False
@@ -174,7 +185,7 @@ class MentionDetector:
         if k >= 0 and norm[k] == "the":
             k -= 1
         # "in Moscow and Tehran": the second place inherits the first's reading.
-        if k >= 2 and norm[k] in (",", "and", "or") and tokens[k - 1][2][:1].isupper() \
+        if k >= 2 and norm[k] in (",", "and", "or") and tk.words[k - 1][:1].isupper() \
                 and norm[k - 2] in lex["locative"]:
             k -= 2
         if k >= 0 and norm[k] in lex["locative"]:
@@ -183,12 +194,13 @@ class MentionDetector:
             return norm[k] in _RELATIONAL_PREPOSITIONS and before in lex["relation"]
         return True
 
-    def _demonym_ok(self, tokens, norm, i, j):
+    def _demonym_ok(self, tk, i, j):
         lex = self._lex
-        if tokens[i][2].islower():
+        norm, words = tk.norm, tk.words
+        if words[i].islower():
             # A generic word used like a demonym ("government forces") must not
             # belong to another actor: "the Iraqi government", "Turkey's government".
-            prev = tokens[i - 1][2] if i > 0 else ""
+            prev = words[i - 1] if i > 0 else ""
             if prev[:1].isupper() or prev in ("s", "'", "’"):
                 return False
         # Allow modifiers ("Iranian ground troops"), coordinated or hyphenated
@@ -211,17 +223,19 @@ class MentionDetector:
             k += 1
         return False
 
-    def _unknown_groups(self, text, tokens, norm, found, offset, index):
+    def _unknown_groups(self, text, tk, found, offset, index):
         lex = self._lex
-        if lex["group_prefix"].isdisjoint(norm) and lex["group_head"].isdisjoint(norm):
+        norm, words, starts, ends = tk.norm, tk.words, tk.starts, tk.ends
+        prefixes, heads = lex["group_prefix"], lex["group_head"]
+        if prefixes.isdisjoint(norm) and heads.isdisjoint(norm):
             return []
         taken = [(m.start - offset, m.end - offset) for m in found]
         out = []
         i = 0
-        n = len(tokens)
+        n = len(norm)
         while i < n:
-            if norm[i] in lex["group_prefix"] and tokens[i][2][:1].isupper():
-                j = self._name_run(tokens, norm, i + 1)
+            if norm[i] in prefixes and words[i][:1].isupper():
+                j = self._name_run(tk, i + 1)
                 if j > i + 1:
                     out.append((i, j))
                     i = j
@@ -229,9 +243,9 @@ class MentionDetector:
             i += 1
         # "Sultan Murad Division": capitalised words ending in a group noun.
         for k in range(n):
-            if norm[k] in lex["group_head"] and tokens[k][2][:1].isupper():
+            if norm[k] in heads and words[k][:1].isupper():
                 s = k
-                while s - 1 >= 0 and _is_name_token(tokens[s - 1][2]):
+                while s - 1 >= 0 and _is_name_token(words[s - 1]):
                     s -= 1
                 while s < k and norm[s] == "the":
                     s += 1
@@ -239,75 +253,75 @@ class MentionDetector:
                     out.append((s, k + 1))
         mentions = []
         for s, e in sorted(set(out)):
-            a, b = tokens[s][0], tokens[e - 1][1]
+            a, b = starts[s], ends[e - 1]
             if any(a < tb and ta < b for ta, tb in taken):
                 continue
-            words = [w for w in norm[s:e] if w[:1].isalnum()]
+            names = [w for w in norm[s:e] if w[:1].isalnum()]
             # "Operation Euphrates Shield" is an operation; "Special Forces" a unit type.
-            generic = lex["generic_unit"] | lex["group_head"]
-            if not words or words[0] == "operation" or all(w in generic for w in words):
+            generic = lex["generic_unit"] | heads
+            if not names or names[0] == "operation" or all(w in generic for w in names):
                 continue
             surface = text[a:b]
             taken.append((a, b))
-            mentions.append(Mention(
-                start=a + offset, end=b + offset, surface=surface, canonical=surface,
-                kind="unknown", prior="", known=False, sentence=index))
+            mentions.append(Mention(a + offset, b + offset, surface, surface, "unknown", "",
+                                    False, index))
         return mentions
 
     @staticmethod
-    def _name_run(tokens, norm, i):
+    def _name_run(tk, i):
+        words, norm, starts, ends = tk.words, tk.norm, tk.starts, tk.ends
         j = i
-        while j < len(tokens):
-            tok = tokens[j][2]
-            if _is_name_token(tok) or (norm[j] in ("al", "el", "ad", "ash", "as", "ar", "an", "at")
-                                       ) or (tok == "-" and j + 1 < len(tokens)
-                                             and tokens[j][1] == tokens[j + 1][0]):
+        n = len(words)
+        while j < n:
+            tok = words[j]
+            if _is_name_token(tok) or norm[j] in _NAME_PARTICLES or (
+                    tok == "-" and j + 1 < n and ends[j] == starts[j + 1]):
                 j += 1
             else:
                 break
-        while j > i and not _is_name_token(tokens[j - 1][2]):
+        while j > i and not _is_name_token(words[j - 1]):
             j -= 1
         return j
 
-    def _titled_persons(self, mentions, text, tokens, norm, offset, index):
+    def _titled_persons(self, mentions, text, tk, offset, index):
         """Officials the registry lacks, named after a title of a known actor:
         in "Israel's Defence Minister, Avigdor Liberman" the person is the
         mention, with Israel's prior."""
-        if all(m.kind == "person" for m in mentions):
-            return mentions
         lex = self._lex
-        taken = {(m.start, m.end) for m in mentions}
-        out = list(mentions)
-        token_ending = None
+        titles, strong = lex["title"], lex["strong_title"]
+        norm, words, starts, ends = tk.norm, tk.words, tk.starts, tk.ends
+        n = len(norm)
+        out = None
         for m in mentions:
             if m.kind == "person":
                 continue
-            if token_ending is None:
-                token_ending = {t[1] + offset: k for k, t in enumerate(tokens)}
-            k = token_ending.get(m.end)
-            if k is None:
+            k = bisect_left(ends, m.end - offset)
+            if k >= n or ends[k] != m.end - offset:
                 continue
             k += 1
             titled = False
-            while k < len(tokens) and (norm[k] in lex["title"] or norm[k] in ("'", "s")):
-                titled = titled or norm[k] in lex["strong_title"]
+            while k < n and (norm[k] in titles or norm[k] in ("'", "s")):
+                titled = titled or norm[k] in strong
                 k += 1
-            if k < len(tokens) and norm[k] == ",":
+            if k < n and norm[k] == ",":
                 k += 1
-            if not titled or k >= len(tokens):
+            if not titled or k >= n:
                 continue
-            end = self._name_run(tokens, norm, k)
-            if end - k < 2 or not _is_name_token(tokens[k][2]):
+            end = self._name_run(tk, k)
+            if end - k < 2 or not _is_name_token(words[k]):
                 continue
-            first, last = tokens[k][0] + offset, tokens[end - 1][1] + offset
-            if any(first < b and a < last for a, b in taken):
+            a, b = starts[k], ends[end - 1]
+            if out is None:
+                out = list(mentions)
+                taken = {(x.start, x.end) for x in mentions}
+            if any(a + offset < y and x < b + offset for x, y in taken):
                 continue
-            a, b = tokens[k][0], tokens[end - 1][1]
-            out.append(Mention(start=a + offset, end=b + offset, surface=text[a:b],
-                               canonical=text[a:b], kind="person", prior=m.prior, known=False,
-                               sentence=index))
+            out.append(Mention(a + offset, b + offset, text[a:b], text[a:b], "person", m.prior,
+                               False, index))
             out.remove(m)
-        return sorted(out, key=lambda x: x.start)
+        if out is None:
+            return mentions
+        return sorted(out, key=_start)
 
     def _merge_titles(self, mentions, text, offset):
         """Drop a title mention that introduces a named person of the same actor:
@@ -321,14 +335,14 @@ class MentionDetector:
                 continue
             # Only a bare title ("the Russian president", "Iran's") merges, not a
             # phrase that names forces ("Forces loyal to the president, Bashar al-Assad").
-            own = [normalise(t) for _, _, t in tokenize(a.surface)][1:]
+            own = analyse(a.surface).norm[1:]
             if not all(w in title_words or w in ("'", "s") for w in own):
                 continue
-            gap = text[a.end - offset:b.start - offset]
-            words = [normalise(t) for _, _, t in tokenize(gap) if t not in ",'"]
+            gap = analyse(text[a.end - offset:b.start - offset])
+            words = [w for t, w in zip(gap.words, gap.norm, strict=True) if t not in ",'"]
             if all(w in title_words or w == "s" for w in words) and len(words) <= 5:
                 drop.add(a)
-        return [m for m in mentions if m not in drop]
+        return [m for m in mentions if m not in drop] if drop else mentions
 
 
 def _case_rule(alias_tokens):
@@ -340,6 +354,9 @@ def _case_rule(alias_tokens):
     if alias_tokens[0][:1].isupper():
         return "capital"
     return "any"
+
+
+_start = attrgetter("start")
 
 
 def _is_name_token(tok):

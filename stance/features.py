@@ -9,18 +9,15 @@ is one more feature, so the classifier learns how far context may override it.
 """
 
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
 from functools import cache, lru_cache
-from operator import itemgetter
+from typing import NamedTuple
 
-from stance.lexicon import cue_patterns, normalise, stem, tokenize
+from stance.lexicon import analyse, cue_patterns
 
 _COORD = frozenset({"and", ",", "as", "well", "both", "or", "nor", "its", "their", "'", "s"})
-_START, _END = itemgetter(0), itemgetter(1)
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(NamedTuple):
     """What the featurizer needs to know about one mention."""
 
     sentence: str
@@ -67,25 +64,6 @@ def build_contexts(sentences, mentions, window=8):
     return contexts
 
 
-@lru_cache(maxsize=4096)
-def _words(text):
-    """``(start, end, stem)`` per token of a sentence; cached because every
-    mention in a sentence, and the document pass, need the same tokens."""
-    stems = _STEMS
-    if len(stems) > 200_000:    # bound the cache on endless vocabularies
-        stems.clear()
-    out = []
-    for a, b, t in tokenize(text):
-        s = stems.get(t)
-        if s is None:
-            s = stems[t] = stem(normalise(t))
-        out.append((a, b, s))
-    return tuple(out)
-
-
-_STEMS = {}
-
-
 @cache
 def _cue_index():
     """Cue patterns of one to three stems -> their categories, and the set of first stems."""
@@ -102,7 +80,7 @@ def _cue_spans(sentence):
     """``(first, last + 1, category)`` token ranges of every cue in a sentence,
     found once so any window's cues are a range check."""
     index, firsts = _cue_index()
-    stems = [w for _, _, w in _words(sentence)]
+    stems = analyse(sentence).stems
     spans = []
     for i, first in enumerate(stems):
         if first in firsts:
@@ -127,9 +105,9 @@ def _sentence_cues(sentence):
 def _window_cues(sentence, start, end, window):
     """Cue categories within ``window`` words either side of a span; cached
     because the document pass and the mention's own features both need them."""
-    words = _words(sentence)
-    left_end = bisect_right(words, start, key=_END)
-    right_start = bisect_left(words, end, key=_START)
+    tk = analyse(sentence)
+    left_end = bisect_right(tk.ends, start)
+    right_start = bisect_left(tk.starts, end)
     return frozenset(_cue_hits(sentence, max(0, left_end - window), left_end)
                      | _cue_hits(sentence, right_start, right_start + window))
 
@@ -140,21 +118,23 @@ def mention_features(c, window=8):
     prior = c.prior or "none"
     f[f"prior={prior}"] = 1.0
     f[f"kind={c.kind}"] = 1.0
-    words = _words(c.sentence)
-    n_left = bisect_right(words, c.start, key=_END)     # words before the mention
-    first_right = bisect_left(words, c.end, key=_START)  # first word after it
-    lwin = words[max(0, n_left - window):n_left]
-    rwin = words[first_right:first_right + window]
-    for _, _, w in lwin:
+    tk = analyse(c.sentence)
+    stems = tk.stems
+    n_left = bisect_right(tk.ends, c.start)        # words before the mention
+    first_right = bisect_left(tk.starts, c.end)    # first word after it
+    lo, hi = max(0, n_left - window), first_right + window
+    lwin = stems[lo:n_left]
+    rwin = stems[first_right:hi]
+    for w in lwin:
         if w[:1].isalnum():
             f[f"L:{w}"] = 1.0
-    for _, _, w in rwin:
+    for w in rwin:
         if w[:1].isalnum():
             f[f"R:{w}"] = 1.0
     if lwin:
-        f[f"L1:{lwin[-1][2]}"] = 1.0
+        f[f"L1:{lwin[-1]}"] = 1.0
     if rwin:
-        f[f"R1:{rwin[0][2]}"] = 1.0
+        f[f"R1:{rwin[0]}"] = 1.0
     for cat in _window_cues(c.sentence, c.start, c.end, window):
         f[f"win:{cat}"] = 1.0
         f[f"win:{cat}&prior={prior}"] = 1.0
@@ -163,12 +143,12 @@ def mention_features(c, window=8):
     for cat in c.doc_cues:
         f[f"doc:{cat}"] = 1.0
     # "Turkish-backed rebels": the mention backs whoever follows.
-    if len(rwin) >= 2 and rwin[0][2] == "-" and rwin[0][0] == c.end:
-        f[f"compound:{rwin[1][2]}"] = 1.0
+    if len(rwin) >= 2 and rwin[0] == "-" and tk.starts[first_right] == c.end:
+        f[f"compound:{rwin[1]}"] = 1.0
         follower = next((o for o in sorted(c.others) if o[0] > c.end), None)
         if follower is not None:
             f[f"compound-to:{follower[2] or 'none'}"] = 1.0
-    if lwin and rwin and lwin[-1][2] == "-" and lwin[-1][1] == c.start:
+    if lwin and rwin and lwin[-1] == "-" and tk.ends[n_left - 1] == c.start:
         f["compound-tail"] = 1.0
     if c.sentence[c.end:c.end + 2] in ("'s", "’s"):
         f["possessive"] = 1.0
@@ -176,23 +156,23 @@ def mention_features(c, window=8):
         f["initial"] = 1.0
     if _inside_quote(c.sentence, c.start):
         f["quoted"] = 1.0
-    _relations(c, words, f)
+    _relations(c, tk, f)
     return f
 
 
-def _relations(c, words, f):
+def _relations(c, tk, f):
     for o_start, o_end, o_prior in c.others:
         p = o_prior or "none"
         if o_start >= c.end:
             direction, a, b = "after", c.end, o_start
         else:
             direction, a, b = "before", o_end, c.start
-        lo, hi = bisect_left(words, a, key=_START), bisect_right(words, b, key=_END)
+        lo, hi = bisect_left(tk.starts, a), bisect_right(tk.ends, b)
         f[f"other:{p}"] = 1.0
         if hi - lo > 12:
             continue
         f[f"near:{direction}:{p}"] = 1.0
-        if all(w[2] in _COORD for w in words[lo:hi]):
+        if _COORD.issuperset(tk.stems[lo:hi]):
             f[f"coord:{p}"] = 1.0
             continue
         for cat in _cue_hits(c.sentence, lo, hi):

@@ -6,8 +6,10 @@ import re
 import unicodedata
 from functools import cache, lru_cache
 from importlib import resources
+from itertools import accumulate
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
+_TOKEN_SPLIT = re.compile(r"(\w+|[^\w\s])")
 
 
 def normalise(token):
@@ -19,18 +21,60 @@ def normalise(token):
     return token.casefold()
 
 
-def tokenize(text, offset=0):
+def tokenize(text):
     """``(start, end, token)`` triples for word and punctuation tokens."""
-    tokens = _tokens(text)
-    if offset:
-        return tuple((a + offset, b + offset, t) for a, b, t in tokens)
-    return tokens
+    return [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
+
+
+class Tokens:
+    """One sentence's tokens as parallel lists, shared by the detector and the
+    featurizer: ``words`` (as written), ``starts``/``ends`` (offsets),
+    ``norm`` (after :func:`normalise`) and, on first use, ``stems``."""
+
+    __slots__ = ("words", "starts", "ends", "norm", "_stems")
+
+    def __init__(self, text):
+        # One C-level split gives words and the gaps between them, so offsets
+        # are running sums instead of a Python call per token.
+        parts = _TOKEN_SPLIT.split(text)
+        cum = list(accumulate(map(len, parts)))
+        self.words = parts[1::2]
+        self.starts = cum[0:-1:2]
+        self.ends = cum[1::2]
+        # ASCII case-folds as lower(); only other sentences need the full treatment.
+        self.norm = list(map(str.lower if text.isascii() else _normalise, self.words))
+        self._stems = None
+
+    def __len__(self):
+        return len(self.words)
+
+    @property
+    def stems(self):
+        """:func:`stem` of each normalised token."""
+        if self._stems is None:
+            cache = _STEMS
+            if len(cache) > 200_000:    # bound the cache on endless vocabularies
+                cache.clear()
+            out = []
+            for w in self.norm:
+                s = cache.get(w)
+                if s is None:
+                    s = cache[w] = stem(w)
+                out.append(s)
+            self._stems = out
+        return self._stems
+
+
+_STEMS = {}
+# Tokens repeat a lot across a corpus, so each distinct one is normalised once.
+_normalise = lru_cache(maxsize=1 << 16)(normalise)
 
 
 @lru_cache(maxsize=8192)
-def _tokens(text):
-    # Cached: the detector and the featurizer tokenize the same sentences.
-    return tuple([(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)])
+def analyse(text):
+    """The :class:`Tokens` of a sentence; cached because the detector, the
+    context builder and the featurizer all need the same sentences' tokens."""
+    return Tokens(text)
 
 
 def stem(word):
@@ -58,5 +102,5 @@ def cue_patterns():
     out = {}
     for category in ("mediate", "support", "attack", "oppose", "govern"):
         out[category] = frozenset(
-            tuple(stem(t[2]) for t in tokenize(entry)) for entry in lexicon()[category])
+            tuple(stem(w) for w in analyse(entry).words) for entry in lexicon()[category])
     return out
