@@ -17,6 +17,9 @@ from stance.lexicon import analyse, cue_patterns
 _COORD = frozenset({"and", ",", "as", "well", "both", "or", "nor", "its", "their", "'", "s"})
 
 
+_NO_CUES = frozenset()
+
+
 class Context(NamedTuple):
     """What the featurizer needs to know about one mention."""
 
@@ -31,36 +34,45 @@ class Context(NamedTuple):
 
 def build_contexts(sentences, mentions, window=8):
     """One Context per mention, given a document's sentences and mentions."""
-    by_sentence, slot = {}, []
+    groups = {}
     for m in mentions:
-        group = by_sentence.setdefault(m.sentence, [])
-        slot.append(len(group))
-        group.append(m)
-    spans = {index: [(o.start - sentences[index].start, o.end - sentences[index].start,
-                      o.prior) for o in group]
-             for index, group in by_sentence.items()}
-    # Per actor, how many of its sentences have each cue category near it, so
-    # "cues near the actor in its other sentences" costs O(1) per mention.
-    near = {}
-    for m in mentions:
-        sent = sentences[m.sentence]
-        cues = _window_cues(sent.text, m.start - sent.start, m.end - sent.start, window)
-        near.setdefault(m.canonical, {}).setdefault(m.sentence, set()).update(cues)
-    counts = {}
+        groups.setdefault(m.sentence, []).append(m)
+    local = {}      # sentence index -> (start, end, prior) of its mentions, within it
+    # Per actor, the cue categories near it in each of its sentences, and in
+    # how many sentences each occurs, so "cues near the actor in its other
+    # sentences" costs O(1) per mention.
+    near, counts = {}, {}
+    for index, group in groups.items():
+        sent = sentences[index]
+        base, text = sent.start, sent.text
+        spans = local[index] = [(m.start - base, m.end - base, m.prior) for m in group]
+        for m, (a, b, _) in zip(group, spans):
+            cues = _window_cues(text, a, b, window)
+            if cues:
+                near.setdefault(m.canonical, {}).setdefault(index, set()).update(cues)
     for canonical, per_sentence in near.items():
         total = counts[canonical] = {}
         for cues in per_sentence.values():
             for cat in cues:
                 total[cat] = total.get(cat, 0) + 1
-    contexts = []
-    for m, k in zip(mentions, slot, strict=True):
-        sent = sentences[m.sentence]
-        here = spans[m.sentence]
-        others = tuple(here[:k] + here[k + 1:])
-        own = near[m.canonical][m.sentence]
-        doc = frozenset(cat for cat, n in counts[m.canonical].items() if n > (cat in own))
-        contexts.append(Context(sent.text, m.start - sent.start, m.end - sent.start,
-                                m.prior, m.kind, others, doc))
+    contexts, docs, placed = [], {}, dict.fromkeys(groups, 0)
+    for m in mentions:
+        index = m.sentence
+        k = placed[index]
+        placed[index] = k + 1
+        spans = local[index]
+        doc = docs.get((m.canonical, index))
+        if doc is None:
+            total = counts.get(m.canonical)
+            if total:
+                own = near[m.canonical].get(index, ())
+                doc = frozenset([cat for cat, n in total.items() if n > (cat in own)])
+            else:
+                doc = _NO_CUES
+            docs[m.canonical, index] = doc
+        a, b, _ = spans[k]
+        contexts.append(Context(sentences[index].text, a, b, m.prior, m.kind,
+                                tuple(spans[:k] + spans[k + 1:]), doc))
     return contexts
 
 
@@ -75,108 +87,126 @@ def _cue_index():
     return index, frozenset(p[0] for p in index)
 
 
+class _Sentence(NamedTuple):
+    """What the features read of a sentence, worked out once per sentence."""
+
+    starts: list
+    ends: list
+    stems: list
+    cues: tuple         # (first token, last token + 1, category) of every cue
+    categories: frozenset
+    quotes: bool        # whether any quotation mark occurs
+
+
 @lru_cache(maxsize=4096)
-def _cue_spans(sentence):
-    """``(first, last + 1, category)`` token ranges of every cue in a sentence,
-    found once so any window's cues are a range check."""
+def _sentence(sentence):
+    # Cached: every mention of a sentence, and the document pass, need it.
+    tk = analyse(sentence)
+    stems = tk.stems
     index, firsts = _cue_index()
-    stems = analyse(sentence).stems
-    spans = []
-    for i, first in enumerate(stems):
-        if first in firsts:
-            for n in (1, 2, 3):
-                gram = tuple(stems[i:i + n])
-                for category in index.get(gram, ()):
-                    spans.append((i, i + len(gram), category))
-    return tuple(spans)
+    cues = []
+    if not firsts.isdisjoint(stems):
+        n = len(stems)
+        for i, first in enumerate(stems):
+            if first in firsts:
+                for k in range(i + 1, min(i + 3, n) + 1):
+                    for category in index.get(tuple(stems[i:k]), ()):
+                        cues.append((i, k, category))
+    return _Sentence(tk.starts, tk.ends, stems, tuple(cues),
+                     frozenset(c for _, _, c in cues),
+                     '"' in sentence or "“" in sentence or "”" in sentence)
 
-
-def _cue_hits(sentence, lo, hi):
-    """Cue categories of the cues lying wholly in tokens ``lo`` to ``hi - 1``."""
-    return {c for a, b, c in _cue_spans(sentence) if lo <= a and b <= hi}
-
-
-@lru_cache(maxsize=4096)
-def _sentence_cues(sentence):
-    return frozenset(c for _, _, c in _cue_spans(sentence))
 
 
 @lru_cache(maxsize=1 << 14)
 def _window_cues(sentence, start, end, window):
     """Cue categories within ``window`` words either side of a span; cached
     because the document pass and the mention's own features both need them."""
-    tk = analyse(sentence)
-    left_end = bisect_right(tk.ends, start)
-    right_start = bisect_left(tk.starts, end)
-    return frozenset(_cue_hits(sentence, max(0, left_end - window), left_end)
-                     | _cue_hits(sentence, right_start, right_start + window))
+    info = _sentence(sentence)
+    if not info.cues:
+        return _NO_CUES
+    l_hi = bisect_right(info.ends, start)
+    l_lo = max(0, l_hi - window)
+    r_lo = bisect_left(info.starts, end)
+    r_hi = r_lo + window
+    return frozenset([c for a, b, c in info.cues
+                      if (l_lo <= a and b <= l_hi) or (r_lo <= a and b <= r_hi)])
 
 
 def mention_features(c, window=8):
     """The feature dict of one :class:`Context` (names -> 1.0)."""
-    f = {}
+    info = _sentence(c.sentence)
+    starts, ends, stems = info.starts, info.ends, info.stems
     prior = c.prior or "none"
-    f[f"prior={prior}"] = 1.0
-    f[f"kind={c.kind}"] = 1.0
-    tk = analyse(c.sentence)
-    stems = tk.stems
-    n_left = bisect_right(tk.ends, c.start)        # words before the mention
-    first_right = bisect_left(tk.starts, c.end)    # first word after it
-    lo, hi = max(0, n_left - window), first_right + window
-    lwin = stems[lo:n_left]
-    rwin = stems[first_right:hi]
+    f = {f"prior={prior}": 1.0, f"kind={c.kind}": 1.0}
+    n_left = bisect_right(ends, c.start)        # words before the mention
+    first_right = bisect_left(starts, c.end)    # first word after it
+    lwin = stems[max(0, n_left - window):n_left]
+    rwin = stems[first_right:first_right + window]
     for w in lwin:
         if w[:1].isalnum():
-            f[f"L:{w}"] = 1.0
+            f["L:" + w] = 1.0
     for w in rwin:
         if w[:1].isalnum():
-            f[f"R:{w}"] = 1.0
+            f["R:" + w] = 1.0
     if lwin:
-        f[f"L1:{lwin[-1]}"] = 1.0
+        f["L1:" + lwin[-1]] = 1.0
     if rwin:
-        f[f"R1:{rwin[0]}"] = 1.0
-    for cat in _window_cues(c.sentence, c.start, c.end, window):
-        f[f"win:{cat}"] = 1.0
-        f[f"win:{cat}&prior={prior}"] = 1.0
-    for cat in _sentence_cues(c.sentence):
-        f[f"sent:{cat}"] = 1.0
+        f["R1:" + rwin[0]] = 1.0
+    if info.cues:
+        for cat in _window_cues(c.sentence, c.start, c.end, window):
+            f["win:" + cat] = 1.0
+            f[f"win:{cat}&prior={prior}"] = 1.0
+        for cat in info.categories:
+            f["sent:" + cat] = 1.0
     for cat in c.doc_cues:
-        f[f"doc:{cat}"] = 1.0
+        f["doc:" + cat] = 1.0
     # "Turkish-backed rebels": the mention backs whoever follows.
-    if len(rwin) >= 2 and rwin[0] == "-" and tk.starts[first_right] == c.end:
-        f[f"compound:{rwin[1]}"] = 1.0
+    if len(rwin) >= 2 and rwin[0] == "-" and starts[first_right] == c.end:
+        f["compound:" + rwin[1]] = 1.0
         follower = next((o for o in sorted(c.others) if o[0] > c.end), None)
         if follower is not None:
-            f[f"compound-to:{follower[2] or 'none'}"] = 1.0
-    if lwin and rwin and lwin[-1] == "-" and tk.ends[n_left - 1] == c.start:
+            f["compound-to:" + (follower[2] or "none")] = 1.0
+    if lwin and rwin and lwin[-1] == "-" and ends[n_left - 1] == c.start:
         f["compound-tail"] = 1.0
     if c.sentence[c.end:c.end + 2] in ("'s", "’s"):
         f["possessive"] = 1.0
     if n_left <= 2:
         f["initial"] = 1.0
-    if _inside_quote(c.sentence, c.start):
+    if info.quotes and _inside_quote(c.sentence, c.start):
         f["quoted"] = 1.0
-    _relations(c, tk, f)
+    if c.others:
+        _relations(c, info, f)
     return f
 
 
-def _relations(c, tk, f):
+def _relations(c, info, f):
+    starts, ends = info.starts, info.ends
     for o_start, o_end, o_prior in c.others:
         p = o_prior or "none"
         if o_start >= c.end:
             direction, a, b = "after", c.end, o_start
         else:
             direction, a, b = "before", o_end, c.start
-        lo, hi = bisect_left(tk.starts, a), bisect_right(tk.ends, b)
-        f[f"other:{p}"] = 1.0
+        lo, hi = bisect_left(starts, a), bisect_right(ends, b)
+        f["other:" + p] = 1.0
         if hi - lo > 12:
             continue
         f[f"near:{direction}:{p}"] = 1.0
-        if _COORD.issuperset(tk.stems[lo:hi]):
-            f[f"coord:{p}"] = 1.0
+        if _COORD.issuperset(info.stems[lo:hi]):
+            f["coord:" + p] = 1.0
             continue
-        for cat in _cue_hits(c.sentence, lo, hi):
+        for cat in {k for x, y, k in info.cues if lo <= x and y <= hi}:
             f[f"rel:{cat}:{direction}:{p}"] = 1.0
+
+
+def clear_caches():
+    """Empty the per-sentence caches. They serve one batch (the detector, the
+    context builder and the featurizer read the same sentences); emptying
+    them afterwards bounds memory and leaves nothing to free at exit."""
+    analyse.cache_clear()
+    _sentence.cache_clear()
+    _window_cues.cache_clear()
 
 
 def _inside_quote(sentence, pos):

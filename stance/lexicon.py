@@ -55,17 +55,18 @@ class Tokens:
             cache = _STEMS
             if len(cache) > 200_000:    # bound the cache on endless vocabularies
                 cache.clear()
-            out = []
-            for w in self.norm:
-                s = cache.get(w)
-                if s is None:
-                    s = cache[w] = stem(w)
-                out.append(s)
+            out = list(map(cache.get, self.norm))
+            if None in out:
+                for i, w in enumerate(self.norm):
+                    if out[i] is None:
+                        out[i] = cache[w] = stem(w)
             self._stems = out
         return self._stems
 
 
 _STEMS = {}
+
+
 # Tokens repeat a lot across a corpus, so each distinct one is normalised once.
 _normalise = lru_cache(maxsize=1 << 16)(normalise)
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from stance import LABELS
 from stance.detect import MentionDetector
-from stance.features import build_contexts, mention_features
+from stance.features import build_contexts, clear_caches, mention_features
 from stance.registry import Registry
 
 
@@ -107,6 +107,7 @@ class StanceModel:
             raw = self.pipeline.predict_proba(contexts)
             for j, label in enumerate(self.pipeline.classes_):
                 proba[:, LABELS.index(label)] = raw[:, j]
+        clear_caches()
         out, pos = [], 0
         for (sentences, mentions), n in zip(detected, sizes):
             out.append((sentences, mentions, proba[pos:pos + n]))

@@ -8,7 +8,9 @@ the partials of each document and yields its records, in input order, once all
 its chunks are scored.
 """
 
+import gc
 from collections import deque
+from contextlib import contextmanager
 
 from stance import LABELS
 from stance.errors import InputError
@@ -65,9 +67,30 @@ def score_batch(model, chunks, mentions=False):
     Chunks may come from any documents; the result is a list with one partial
     per chunk, to be merged in order by :func:`score_documents`.
     """
-    results = model.predict_documents([text for _, text in chunks])
-    return [_partial(offset, text, sentences, found, proba, mentions)
-            for (offset, text), (sentences, found, proba) in zip(chunks, results, strict=True)]
+    with _no_cycle_collection():
+        results = model.predict_documents([text for _, text in chunks])
+        return [_partial(offset, text, sentences, found, proba, mentions)
+                for (offset, text), (sentences, found, proba)
+                in zip(chunks, results, strict=True)]
+
+
+@contextmanager
+def _no_cycle_collection():
+    """Pause the cyclic garbage collector.
+
+    A batch allocates millions of small containers (tokens, contexts,
+    feature dicts) and creates no reference cycles, so reference counting
+    frees everything and the collector's repeated passes over the growing
+    young generation are pure cost: about a sixth of scoring time.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 class _Accumulator:

@@ -3,6 +3,7 @@
 Speed itself is measured by benchmarks/bench.py, not here.
 """
 
+import gc
 import json
 import os
 import subprocess
@@ -16,7 +17,7 @@ from stance.cli import main
 from stance.errors import InputError, ModelError
 from stance.modelio import load_model
 from stance.parallel import ModelRef, _resolve, dask_runner, local_runner, runner_for
-from stance.scoring import score_documents
+from stance.scoring import score_batch, score_documents
 from stance.textio import Document
 
 TEXTS = [
@@ -101,6 +102,31 @@ def test_errors_keep_their_place_and_progress_counts_documents(model):
                                             if isinstance(d, Document))
     assert sum(m for _, _, m in seen) == sum(r["mentions"] for _, recs, _ in results
                                             for r in recs)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_batch_pauses_the_cycle_collector_and_empties_the_sentence_caches(model, monkeypatch,
+                                                                           enabled):
+    from stance import features, lexicon
+
+    seen = []
+    original = features.build_contexts
+
+    def spying(*args, **kwargs):
+        seen.append((gc.isenabled(), lexicon.analyse.cache_info().currsize))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr("stance.predictor.build_contexts", spying)
+    (gc.enable if enabled else gc.disable)()
+    try:
+        score_batch(model[0], [(0, t) for t in TEXTS])
+        assert gc.isenabled() is enabled     # the caller's setting comes back
+    finally:
+        gc.enable()
+    assert seen and all(not on for on, _ in seen)
+    assert max(size for _, size in seen) > 0    # the detector's tokens were cached...
+    assert lexicon.analyse.cache_info().currsize == 0       # ...and freed after the batch
+    assert features._window_cues.cache_info().currsize == 0
 
 
 # --- local worker processes ------------------------------------------------------------
