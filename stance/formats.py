@@ -11,6 +11,8 @@ MENTION_FIELDS = ("source", "sentence", "start", "end", "mention", "actor", "sta
 FORMATS = ("table", "jsonl", "json", "csv")
 _INJECTION = ("=", "+", "-", "@", "\t", "\r")
 _LINE_SEPARATORS = {c: f"\\u{c:04x}" for c in (0x85, 0x2028, 0x2029)}
+_LINE_SEPARATOR = re.compile("[\x85\u2028\u2029]")
+_encode = json.JSONEncoder(ensure_ascii=False).encode
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # C0/C1 controls and bidi overrides would move the cursor or reorder a terminal line.
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -47,9 +49,12 @@ class _SafeText:
 
 
 def _json(record):
+    text = _encode(record)
     # Line separators are legal raw in JSON strings but split lines for readers
     # that use str.splitlines or JavaScript; escape them so one record is one line.
-    return json.dumps(record, ensure_ascii=False).translate(_LINE_SEPARATORS)
+    if _LINE_SEPARATOR.search(text):
+        text = text.translate(_LINE_SEPARATORS)
+    return text
 
 
 def _table_cell(value):

@@ -42,7 +42,8 @@ class Tokens:
         self.starts = cum[0:-1:2]
         self.ends = cum[1::2]
         # ASCII case-folds as lower(); only other sentences need the full treatment.
-        self.norm = list(map(str.lower if text.isascii() else _normalise, self.words))
+        self.norm = list(map(str.lower if text.isascii() else _NORMALISED.__getitem__,
+                             self.words))
         self._stems = None
 
     def __len__(self):
@@ -52,23 +53,8 @@ class Tokens:
     def stems(self):
         """:func:`stem` of each normalised token."""
         if self._stems is None:
-            cache = _STEMS
-            if len(cache) > 200_000:    # bound the cache on endless vocabularies
-                cache.clear()
-            out = list(map(cache.get, self.norm))
-            if None in out:
-                for i, w in enumerate(self.norm):
-                    if out[i] is None:
-                        out[i] = cache[w] = stem(w)
-            self._stems = out
+            self._stems = list(map(_STEMMED.__getitem__, self.norm))
         return self._stems
-
-
-_STEMS = {}
-
-
-# Tokens repeat a lot across a corpus, so each distinct one is normalised once.
-_normalise = lru_cache(maxsize=1 << 16)(normalise)
 
 
 @lru_cache(maxsize=8192)
@@ -84,6 +70,29 @@ def stem(word):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]
     return word
+
+
+class _Memo(dict):
+    """``memo[x]`` is ``function(x)``, worked out once per distinct ``x``.
+
+    Tokens repeat a lot across a corpus, and a dict lookup in C through
+    ``map`` is several times cheaper than a Python call per token. The memo
+    is emptied when it grows past ``limit`` so endless vocabularies stay bounded.
+    """
+
+    def __init__(self, function, limit=200_000):
+        super().__init__()
+        self.function, self.limit = function, limit
+
+    def __missing__(self, key):
+        if len(self) >= self.limit:
+            self.clear()
+        value = self[key] = self.function(key)
+        return value
+
+
+_NORMALISED = _Memo(normalise)
+_STEMMED = _Memo(stem)
 
 
 @cache

@@ -27,6 +27,7 @@ class LinearScorer:
         self.intercept = np.asarray(intercept, dtype=np.float64)
         self.classes_ = np.asarray(classes)
         self.window = int(window)
+        self._columns = {name: j + 1 for name, j in self.vocabulary.items()}.get
 
     @classmethod
     def from_pipeline(cls, pipeline):
@@ -48,14 +49,16 @@ class LinearScorer:
                    arrays["intercept"], arrays["classes"].tolist(), int(arrays["window"]))
 
     def predict_proba(self, contexts):
-        rows, cols = [], []
-        vocab = self.vocabulary
-        for i, context in enumerate(contexts):
-            for name in mention_features(context, self.window):
-                j = vocab.get(name)
-                if j is not None:
-                    rows.append(i)
-                    cols.append(j)
+        # Columns are looked up 1-based so ``filter(None, ...)`` drops unknown
+        # features (None) in C without dropping column 0.
+        column = self._columns
+        cols, counts = [], []
+        for context in contexts:
+            n = len(cols)
+            cols.extend(filter(None, map(column, mention_features(context, self.window))))
+            counts.append(len(cols) - n)
+        rows = np.repeat(np.arange(len(contexts)), counts)
+        cols = np.asarray(cols, dtype=np.intp) - 1
         # Every feature value is 1.0, so each logit is a sum of weight columns.
         logits = np.tile(self.intercept, (len(contexts), 1))
         if self.coef.shape[0] == 1:     # binary: scikit-learn keeps one row of weights
@@ -63,8 +66,6 @@ class LinearScorer:
             logits = np.column_stack([-logits[:, 0] / 2, logits[:, 0] / 2])
         else:
             weights = self.coef
-        rows = np.asarray(rows, dtype=np.intp)
-        cols = np.asarray(cols, dtype=np.intp)
         for k in range(weights.shape[0]):
             logits[:, k] += np.bincount(rows, weights=weights[k, cols], minlength=len(contexts))
         logits -= logits.max(axis=1, keepdims=True)
