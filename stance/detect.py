@@ -62,8 +62,8 @@ class MentionDetector:
                                 ("demonym", actor.demonyms)):
                 for form in forms:
                     self._add(form, kind, actor)
-        self._firsts = frozenset(self._trie)
         self._prior = registry.prior
+        self._group_words = self._lex["group_prefix"] | self._lex["group_head"]
 
     def _add(self, form, kind, actor):
         tokens = analyse(form).words
@@ -87,13 +87,14 @@ class MentionDetector:
         tk = analyse(text)
         norm = tk.norm
         found = []
-        if not self._firsts.isdisjoint(norm):
-            trie = self._trie
+        trie = self._trie
+        # Most tokens start no alias; only these positions are tried.
+        candidates = [k for k, w in enumerate(norm) if w in trie]
+        if candidates:
             starts, ends = tk.starts, tk.ends
             n = len(norm)
             free = 0    # first token not inside an earlier match
-            # Most tokens start no alias; only these positions are tried.
-            for i in [k for k, w in enumerate(norm) if w in trie]:
+            for i in candidates:
                 if i < free:
                     continue
                 match = self._longest(tk, i)
@@ -227,22 +228,21 @@ class MentionDetector:
         lex = self._lex
         norm, words, starts, ends = tk.norm, tk.words, tk.starts, tk.ends
         prefixes, heads = lex["group_prefix"], lex["group_head"]
-        if prefixes.isdisjoint(norm) and heads.isdisjoint(norm):
+        group_words = self._group_words
+        candidates = [k for k, w in enumerate(norm) if w in group_words]
+        if not candidates:
             return []
         taken = [(m.start - offset, m.end - offset) for m in found]
         out = []
-        i = 0
-        n = len(norm)
-        while i < n:
-            if norm[i] in prefixes and words[i][:1].isupper():
+        free = 0
+        for i in candidates:
+            if i >= free and norm[i] in prefixes and words[i][:1].isupper():
                 j = self._name_run(tk, i + 1)
                 if j > i + 1:
                     out.append((i, j))
-                    i = j
-                    continue
-            i += 1
+                    free = j
         # "Sultan Murad Division": capitalised words ending in a group noun.
-        for k in range(n):
+        for k in candidates:
             if norm[k] in heads and words[k][:1].isupper():
                 s = k
                 while s - 1 >= 0 and _is_name_token(words[s - 1]):

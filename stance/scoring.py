@@ -31,6 +31,7 @@ def _partial(offset, text, sentences, found, proba, mentions):
 
     Per actor: ``canonical -> [sum p, n, surfaces, best (p, sentence) per label, known]``.
     """
+    proba = proba.tolist()      # Python floats: indexing numpy scalars one by one is slow
     if mentions:
         out = []
         for m, p in zip(found, proba, strict=True):
@@ -52,10 +53,10 @@ def _partial(offset, text, sentences, found, proba, mentions):
                 [0.0] * len(LABELS), 0, [], [(-1.0, "")] * len(LABELS), m.known]
         entry[1] += 1
         sentence = sentences[m.sentence].text
-        for j in range(len(LABELS)):
-            entry[0][j] += float(p[j])
-            if p[j] > entry[3][j][0]:
-                entry[3][j] = (float(p[j]), sentence)
+        for j, pj in enumerate(p):
+            entry[0][j] += pj
+            if pj > entry[3][j][0]:
+                entry[3][j] = (pj, sentence)
         if m.surface not in entry[2]:
             entry[2].append(m.surface)
     return actors
