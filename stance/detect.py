@@ -62,7 +62,8 @@ class MentionDetector:
                                 ("demonym", actor.demonyms)):
                 for form in forms:
                     self._add(form, kind, actor)
-        self._prior = registry.prior
+        # Only aliases starting with a letter or digit can match (see _longest).
+        self._first = {w: node for w, node in self._trie.items() if w[:1].isalnum()}
         self._group_words = self._lex["group_prefix"] | self._lex["group_head"]
 
     def _add(self, form, kind, actor):
@@ -72,7 +73,8 @@ class MentionDetector:
         node = self._trie
         for tok in tokens:
             node = node.setdefault(normalise(tok), {})
-        node.setdefault(_END, []).append((kind, tuple(tokens), actor, _case_rule(tokens)))
+        node.setdefault(_END, []).append(
+            (kind, list(tokens), actor, _case_rule(tokens), self.registry.prior(actor.canonical)))
 
     def detect(self, text):
         """Return ``(sentences, mentions)`` for a document."""
@@ -87,9 +89,9 @@ class MentionDetector:
         tk = analyse(text)
         norm = tk.norm
         found = []
-        trie = self._trie
+        first = self._first
         # Most tokens start no alias; only these positions are tried.
-        candidates = [k for k, w in enumerate(norm) if w in trie]
+        candidates = [k for k, w in enumerate(norm) if w in first]
         if candidates:
             starts, ends = tk.starts, tk.ends
             n = len(norm)
@@ -100,7 +102,7 @@ class MentionDetector:
                 match = self._longest(tk, i)
                 if match is None:
                     continue
-                j, _, actor = match
+                j, actor, prior = match
                 end_tok = j
                 # Possessive 's / ’s belongs to the mention.
                 if j < n and norm[j] == "'" and starts[j] == ends[j - 1]:
@@ -111,7 +113,7 @@ class MentionDetector:
                 start, end = starts[i], ends[end_tok - 1]
                 found.append(Mention(
                     start + offset, end + offset, text[start:end], actor.canonical,
-                    actor.kind, self._prior(actor.canonical), True, index))
+                    actor.kind, prior, True, index))
                 free = end_tok
         if self.find_unknown:
             unknown = self._unknown_groups(text, tk, found, offset, index)
@@ -124,10 +126,9 @@ class MentionDetector:
         return self._merge_titles(found, text, offset)
 
     def _longest(self, tk, i):
-        """The longest valid alias starting at token ``i``: (end token, kind, actor)."""
-        norm = tk.norm
-        if not norm[i][:1].isalnum():
-            return None
+        """The longest valid alias starting at token ``i`` (a letter or digit):
+        (end token, actor, prior), or None."""
+        norm, words = tk.norm, tk.words
         node = self._trie
         best = None
         j = i
@@ -136,20 +137,15 @@ class MentionDetector:
             node = node[norm[j]]
             j += 1
             # An alias must end at a word edge: "US" is not the start of "USAID".
-            for kind, alias_tokens, actor, rule in node.get(_END, ()):
-                if self._case_ok(tk.words, i, alias_tokens, rule) and \
-                        self._context_ok(kind, tk, i, j):
-                    best = (j, kind, actor)
+            for kind, alias_tokens, actor, rule, prior in node.get(_END, ()):
+                if rule == "exact":
+                    case_ok = words[i:j] == alias_tokens
+                else:
+                    case_ok = rule != "capital" or words[i][:1].isupper()
+                if case_ok and self._context_ok(kind, tk, i, j):
+                    best = (j, actor, prior)
                     break
         return best
-
-    @staticmethod
-    def _case_ok(words, i, alias_tokens, rule):
-        if rule == "exact":
-            return words[i:i + len(alias_tokens)] == list(alias_tokens)
-        if rule == "capital":
-            return words[i][:1].isupper()
-        return True
 
     def _context_ok(self, kind, tk, i, j):
         lex = self._lex

@@ -78,13 +78,17 @@ def build_contexts(sentences, mentions, window=8):
 
 @cache
 def _cue_index():
-    """Cue patterns of one to three stems -> their categories, and the set of first stems."""
-    index = {}
+    """First stem -> ``(length, following stems, categories)`` of the cue
+    patterns (one to three stems) starting with it."""
+    categories = {}
     for category, patterns in cue_patterns().items():
         for pattern in patterns:
             if 1 <= len(pattern) <= 3:
-                index.setdefault(pattern, set()).add(category)
-    return index, frozenset(p[0] for p in index)
+                categories.setdefault(pattern, set()).add(category)
+    index = {}
+    for pattern, cats in categories.items():
+        index.setdefault(pattern[0], []).append((len(pattern), list(pattern[1:]), tuple(cats)))
+    return index
 
 
 class _Sentence(NamedTuple):
@@ -103,15 +107,12 @@ def _sentence(sentence):
     # Cached: every mention of a sentence, and the document pass, need it.
     tk = analyse(sentence)
     stems = tk.stems
-    index, firsts = _cue_index()
+    index = _cue_index()
     cues = []
-    if not firsts.isdisjoint(stems):
-        n = len(stems)
-        for i, first in enumerate(stems):
-            if first in firsts:
-                for k in range(i + 1, min(i + 3, n) + 1):
-                    for category in index.get(tuple(stems[i:k]), ()):
-                        cues.append((i, k, category))
+    for i in [k for k, w in enumerate(stems) if w in index]:
+        for length, rest, categories in index[stems[i]]:
+            if length == 1 or stems[i + 1:i + length] == rest:
+                cues.extend([(i, i + length, c) for c in categories])
     return _Sentence(tk.starts, tk.ends, stems, tuple(cues),
                      frozenset(c for _, _, c in cues),
                      '"' in sentence or "“" in sentence or "”" in sentence)

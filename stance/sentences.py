@@ -17,6 +17,9 @@ _NEXT_START = re.compile(r"""\s+["'“‘(\[]*([\w])""")
 _STARTERS = frozenset(
     "the a an in on at it its he she they we i but however this that these those there "
     "after before when while during since meanwhile also according".split())
+_INITIAL = re.compile(r"[a-z]")
+_DOTTED = re.compile(r"(?:[a-z]\.)+[a-z]")
+_WORD = re.compile(r"\w+")
 _LINE_BREAK = re.compile(r"\n\s*\n|\n(?=\s*[-*•])")
 _SOFT_BREAK = re.compile(r"\n")
 
@@ -43,14 +46,20 @@ def _blocks(text):
     for m in _LINE_BREAK.finditer(text):
         cuts.extend((m.start(), m.end()))
     for m in _SOFT_BREAK.finditer(text):
-        before = text[max(0, m.start() - 200):m.start()].rstrip()
-        last_line = before[before.rfind("\n") + 1:]
+        # The 200 characters before the break, less trailing space, are what
+        # decides; found by index rather than by slicing them out.
+        at = m.start()
+        lo = max(0, at - 200)
+        last = at - 1       # last non-space character before the break
+        while last >= lo and text[last].isspace():
+            last -= 1
         after = text[m.end():m.end() + 1]
         # Break after a finished sentence, or after a short heading-like line
         # followed by a capital; otherwise the line was only wrapped.
-        if not before or before[-1] in '.!?…"”’:)' or (
-                len(last_line) < 60 and (after.isupper() or after.isdigit())):
-            cuts.extend((m.start(), m.end()))
+        if last < lo or text[last] in '.!?…"”’:)' or (
+                last - max(lo, text.rfind("\n", lo, last) + 1) + 1 < 60
+                and (after.isupper() or after.isdigit())):
+            cuts.extend((at, m.end()))
     cuts.append(len(text))
     cuts = sorted(set(cuts))
     # Pair the cut points up into blocks, skipping the separators themselves.
@@ -80,11 +89,11 @@ def _is_boundary(text, m, end):
         word = _WORD_BEFORE.search(text, max(0, m.start() - 20), m.start() + 1)
         if word:
             token = word.group(1).lower()
-            if token in ABBREVIATIONS or re.fullmatch(r"[a-z]", token):
+            if token in ABBREVIATIONS or _INITIAL.fullmatch(token):
                 return False
             # Dotted acronyms (U.S., U.N.) end a sentence only before a capital.
-            if re.fullmatch(r"(?:[a-z]\.)+[a-z]", token):
-                word_after = re.match(r"\w+", text[nxt.start(1):nxt.start(1) + 20])
+            if _DOTTED.fullmatch(token):
+                word_after = _WORD.match(text, nxt.start(1), nxt.start(1) + 20)
                 return bool(word_after) and word_after.group().lower() in _STARTERS
     # A lower-case word after "..." or "?" inside a quote continues the sentence.
     return not following.islower()
