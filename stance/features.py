@@ -12,7 +12,7 @@ from bisect import bisect_left, bisect_right
 from functools import cache, lru_cache
 from typing import NamedTuple
 
-from stance.lexicon import analyse, cue_patterns
+from stance.lexicon import Memo, analyse, cue_patterns
 
 _COORD = frozenset({"and", ",", "as", "well", "both", "or", "nor", "its", "their", "'", "s"})
 
@@ -145,11 +145,13 @@ def mention_features(c, window=8):
     lwin = stems[max(0, n_left - window):n_left]
     rwin = stems[first_right:first_right + window]
     for w in lwin:
-        if w[:1].isalnum():
-            f["L:" + w] = 1.0
+        name = _LEFT[w]     # "L:" + w for words, None for punctuation
+        if name:
+            f[name] = 1.0
     for w in rwin:
-        if w[:1].isalnum():
-            f["R:" + w] = 1.0
+        name = _RIGHT[w]
+        if name:
+            f[name] = 1.0
     if lwin:
         f["L1:" + lwin[-1]] = 1.0
     if rwin:
@@ -179,6 +181,10 @@ def mention_features(c, window=8):
     if c.others:
         _relations(c, info, f)
     return f
+
+
+_LEFT = Memo(lambda w: "L:" + w if w[:1].isalnum() else None)
+_RIGHT = Memo(lambda w: "R:" + w if w[:1].isalnum() else None)
 
 
 def _relations(c, info, f):

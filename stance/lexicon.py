@@ -72,7 +72,7 @@ def stem(word):
     return word
 
 
-class _Memo(dict):
+class Memo(dict):
     """``memo[x]`` is ``function(x)``, worked out once per distinct ``x``.
 
     Tokens repeat a lot across a corpus, and a dict lookup in C through
@@ -91,8 +91,8 @@ class _Memo(dict):
         return value
 
 
-_NORMALISED = _Memo(normalise)
-_STEMMED = _Memo(stem)
+_NORMALISED = Memo(normalise)
+_STEMMED = Memo(stem)
 
 
 @cache
