@@ -14,6 +14,7 @@ from stance import LABELS, textio
 from stance.errors import InputError
 from stance.formats import Writer
 from stance.labels import check_labels
+from stance.lexicon import Tokens, normalise, stem, tokenize
 from stance.modelio import load_model
 from stance.scoring import score_documents
 from stance.textio import Document, read_stream
@@ -104,6 +105,15 @@ def test_file_chunks_rejoin_whatever_the_block_edges(text, size, block, encoding
     expected = text[1:] if encoding == "utf-8" and text.startswith("\ufeff") else text
     assert "".join(c for _, c in chunks) == expected
     assert all(0 < len(c) <= size for _, c in chunks)
+
+
+@SETTINGS
+@given(text=TEXT)
+def test_sentence_tokens_are_the_reference_tokens(text):
+    tk = Tokens(text)
+    assert list(zip(tk.starts, tk.ends, tk.words, strict=True)) == tokenize(text)
+    assert tk.norm == [normalise(w) for w in tk.words]
+    assert tk.stems == [stem(w) for w in tk.norm]
 
 
 @SETTINGS
