@@ -21,14 +21,16 @@ _NO_CUES = frozenset()
 
 
 class Context(NamedTuple):
-    """What the featurizer needs to know about one mention."""
+    """What the featurizer needs to know about one mention (see :func:`build_contexts`)."""
 
     sentence: str
     start: int            # mention span within ``sentence``
     end: int
     prior: str
     kind: str
-    others: tuple = ()    # (start, end, prior) of the sentence's other mentions
+    first: int            # the sentence's tokens before the mention are [0, first)...
+    after: int            # ...and after it [after, n)
+    others: tuple = ()    # (start, end, prior, first, after) of the sentence's other mentions
     doc_cues: frozenset = frozenset()   # cues near the same actor in other sentences
 
 
@@ -37,19 +39,25 @@ def build_contexts(sentences, mentions, window=8):
     groups = {}
     for m in mentions:
         groups.setdefault(m.sentence, []).append(m)
-    local = {}      # sentence index -> (start, end, prior) of its mentions, within it
+    local = {}      # sentence index -> (start, end, prior, first, after) of its mentions
     # Per actor, the cue categories near it in each of its sentences, and in
     # how many sentences each occurs, so "cues near the actor in its other
     # sentences" costs O(1) per mention.
     near, counts = {}, {}
     for index, group in groups.items():
         sent = sentences[index]
-        base, text = sent.start, sent.text
-        spans = local[index] = [(m.start - base, m.end - base, m.prior) for m in group]
-        for m, (a, b, _) in zip(group, spans):
-            cues = _window_cues(text, a, b, window)
-            if cues:
-                near.setdefault(m.canonical, {}).setdefault(index, set()).update(cues)
+        base = sent.start
+        info = _sentence(sent.text)
+        starts, ends = info.starts, info.ends
+        spans = local[index] = [
+            (m.start - base, m.end - base, m.prior,
+             bisect_right(ends, m.start - base), bisect_left(starts, m.end - base))
+            for m in group]
+        if info.cues:
+            for m, span in zip(group, spans):
+                cues = _window_cues(info, span[3], span[4], window)
+                if cues:
+                    near.setdefault(m.canonical, {}).setdefault(index, set()).update(cues)
     for canonical, per_sentence in near.items():
         total = counts[canonical] = {}
         for cues in per_sentence.values():
@@ -70,8 +78,8 @@ def build_contexts(sentences, mentions, window=8):
             else:
                 doc = _NO_CUES
             docs[m.canonical, index] = doc
-        a, b, _ = spans[k]
-        contexts.append(Context(sentences[index].text, a, b, m.prior, m.kind,
+        a, b, _, first, after = spans[k]
+        contexts.append(Context(sentences[index].text, a, b, m.prior, m.kind, first, after,
                                 tuple(spans[:k] + spans[k + 1:]), doc))
     return contexts
 
@@ -119,19 +127,10 @@ def _sentence(sentence):
 
 
 
-@lru_cache(maxsize=1 << 14)
-def _window_cues(sentence, start, end, window):
-    """Cue categories within ``window`` words either side of a span; cached
-    because the document pass and the mention's own features both need them."""
-    info = _sentence(sentence)
-    if not info.cues:
-        return _NO_CUES
-    l_hi = bisect_right(info.ends, start)
-    l_lo = max(0, l_hi - window)
-    r_lo = bisect_left(info.starts, end)
-    r_hi = r_lo + window
-    return frozenset([c for a, b, c in info.cues
-                      if (l_lo <= a and b <= l_hi) or (r_lo <= a and b <= r_hi)])
+def _window_cues(info, first, after, window):
+    """Cue categories within ``window`` words either side of a mention."""
+    lo, hi = max(0, first - window), after + window
+    return {c for a, b, c in info.cues if (lo <= a and b <= first) or (after <= a and b <= hi)}
 
 
 def mention_features(c, window=8):
@@ -140,8 +139,7 @@ def mention_features(c, window=8):
     starts, ends, stems = info.starts, info.ends, info.stems
     prior = c.prior or "none"
     f = {f"prior={prior}": 1.0, f"kind={c.kind}": 1.0}
-    n_left = bisect_right(ends, c.start)        # words before the mention
-    first_right = bisect_left(starts, c.end)    # first word after it
+    n_left, first_right = c.first, c.after
     lwin = stems[max(0, n_left - window):n_left]
     rwin = stems[first_right:first_right + window]
     for w in lwin:
@@ -157,7 +155,7 @@ def mention_features(c, window=8):
     if rwin:
         f["R1:" + rwin[0]] = 1.0
     if info.cues:
-        for cat in _window_cues(c.sentence, c.start, c.end, window):
+        for cat in _window_cues(info, n_left, first_right, window):
             f["win:" + cat] = 1.0
             f[f"win:{cat}&prior={prior}"] = 1.0
         for cat in info.categories:
@@ -188,14 +186,13 @@ _RIGHT = Memo(lambda w: "R:" + w if w[:1].isalnum() else None)
 
 
 def _relations(c, info, f):
-    starts, ends = info.starts, info.ends
-    for o_start, o_end, o_prior in c.others:
+    for o_start, _, o_prior, o_first, o_after in c.others:
         p = o_prior or "none"
+        # The tokens between the two mentions are [lo, hi).
         if o_start >= c.end:
-            direction, a, b = "after", c.end, o_start
+            direction, lo, hi = "after", c.after, o_first
         else:
-            direction, a, b = "before", o_end, c.start
-        lo, hi = bisect_left(starts, a), bisect_right(ends, b)
+            direction, lo, hi = "before", o_after, c.first
         f["other:" + p] = 1.0
         if hi - lo > 12:
             continue
@@ -213,7 +210,6 @@ def clear_caches():
     them afterwards bounds memory and leaves nothing to free at exit."""
     analyse.cache_clear()
     _sentence.cache_clear()
-    _window_cues.cache_clear()
 
 
 def _inside_quote(sentence, pos):

@@ -126,7 +126,7 @@ def test_a_batch_pauses_the_cycle_collector_and_empties_the_sentence_caches(mode
     assert seen and all(not on for on, _ in seen)
     assert max(size for _, size in seen) > 0    # the detector's tokens were cached...
     assert lexicon.analyse.cache_info().currsize == 0       # ...and freed after the batch
-    assert features._window_cues.cache_info().currsize == 0
+    assert features._sentence.cache_info().currsize == 0
 
 
 # --- local worker processes ------------------------------------------------------------
