@@ -65,6 +65,9 @@ class MentionDetector:
         # Only aliases starting with a letter or digit can match (see _longest).
         self._first = {w: node for w, node in self._trie.items() if w[:1].isalnum()}
         self._group_words = self._lex["group_prefix"] | self._lex["group_head"]
+        # Words that start an alias or belong to a group name: one pass over a
+        # sentence finds the positions both searches need.
+        self._wanted = frozenset(self._first) | self._group_words
 
     def _add(self, form, kind, actor):
         tokens = analyse(form).words
@@ -91,7 +94,10 @@ class MentionDetector:
         found = []
         first = self._first
         # Most tokens start no alias; only these positions are tried.
-        candidates = [k for k, w in enumerate(norm) if w in first]
+        wanted = [k for k, w in enumerate(norm) if w in self._wanted]
+        if not wanted:
+            return []
+        candidates = [k for k in wanted if norm[k] in first]
         if candidates:
             starts, ends = tk.starts, tk.ends
             n = len(norm)
@@ -116,7 +122,7 @@ class MentionDetector:
                     actor.kind, prior, True, index))
                 free = end_tok
         if self.find_unknown:
-            unknown = self._unknown_groups(text, tk, found, offset, index)
+            unknown = self._unknown_groups(text, tk, found, offset, index, wanted)
             if unknown:
                 found.extend(unknown)
                 found.sort(key=_start)
@@ -220,12 +226,12 @@ class MentionDetector:
             k += 1
         return False
 
-    def _unknown_groups(self, text, tk, found, offset, index):
+    def _unknown_groups(self, text, tk, found, offset, index, wanted):
         lex = self._lex
         norm, words, starts, ends = tk.norm, tk.words, tk.starts, tk.ends
         prefixes, heads = lex["group_prefix"], lex["group_head"]
         group_words = self._group_words
-        candidates = [k for k, w in enumerate(norm) if w in group_words]
+        candidates = [k for k in wanted if norm[k] in group_words]
         if not candidates:
             return []
         taken = [(m.start - offset, m.end - offset) for m in found]
