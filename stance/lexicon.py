@@ -43,9 +43,9 @@ class Tokens:
         self.words = parts[1::2]
         self.starts = cum[0:-1:2]
         self.ends = cum[1::2]
-        # ASCII case-folds as lower(); only other sentences need the full treatment.
-        self.norm = list(map(str.lower if text.isascii() else _NORMALISED.__getitem__,
-                             self.words))
+        # Memoised, so a repeated word is one shared string (hash cached) rather
+        # than a new string per occurrence.
+        self.norm = list(map(_NORMALISED.__getitem__, self.words))
         self._stems = None
 
     def __len__(self):
