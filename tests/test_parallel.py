@@ -223,6 +223,32 @@ def test_dask_cluster_gives_the_local_results(model, cluster, small_chunks, ment
     close(on_cluster, run(model[0], mentions, batch_chars=200))
 
 
+def test_dask_scatters_the_model_once_not_per_task(model, cluster, small_chunks, monkeypatch):
+    from distributed import Client
+
+    scattered, sent = [], []
+    original = Client.scatter
+
+    def recording(self, data, *args, **kwargs):
+        scattered.append(data)
+        return original(self, data, *args, **kwargs)
+
+    monkeypatch.setattr(Client, "scatter", recording)
+    runner = dask_runner(model[0], False, cluster.scheduler_address)
+
+    def counting(batches):
+        for batch in batches:
+            sent.append(batch)
+            yield batch
+
+    results = run(model[0], batch_chars=200, runner=lambda batches: runner(counting(batches)))
+    with_model = [d for d in scattered
+                  if d is model[0] or (isinstance(d, list) and any(x is model[0] for x in d))]
+    assert len(sent) > 10          # many tasks...
+    assert len(with_model) == 1    # ...one copy of the model sent
+    assert sum(len(r) for _, r, _ in results) > 20
+
+
 def test_cli_scheduler_from_the_environment(tmp_path, trained_model, cluster):
     path = tmp_path / "c.jsonl"
     path.write_text("".join(json.dumps({"id": i, "text": t}) + "\n"
