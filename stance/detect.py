@@ -4,8 +4,9 @@ from bisect import bisect_left
 from operator import attrgetter
 from typing import NamedTuple
 
-from stance.lexicon import analyse, lexicon, normalise
+from stance.lexicon import lexicon
 from stance.sentences import split_sentences
+from stance.tokens import analyse, normalise
 
 _END = None    # trie key marking an alias end; never a token, even "\0"
 _NAME_PARTICLES = frozenset(("al", "el", "ad", "ash", "as", "ar", "an", "at"))
@@ -62,8 +63,9 @@ class MentionDetector:
                                 ("demonym", actor.demonyms)):
                 for form in forms:
                     self._add(form, kind, actor)
-        # Only aliases starting with a letter or digit can match (see _longest).
-        self._first = {w: node for w, node in self._trie.items() if w[:1].isalnum()}
+        # An alias is tried only where a word starting with a letter or digit
+        # begins one, so _longest need not check for punctuation.
+        self._first = frozenset(w for w in self._trie if w[:1].isalnum())
         self._group_words = self._lex["group_prefix"] | self._lex["group_head"]
         # Words that start an alias or belong to a group name: one pass over a
         # sentence finds the positions both searches need.
@@ -293,7 +295,7 @@ class MentionDetector:
         titles, strong = lex["title"], lex["strong_title"]
         norm, words, starts, ends = tk.norm, tk.words, tk.starts, tk.ends
         n = len(norm)
-        out = None
+        out = taken = None     # made on the first titled person found
         for m in mentions:
             if m.kind == "person":
                 continue

@@ -12,7 +12,8 @@ from bisect import bisect_left, bisect_right
 from functools import cache, lru_cache
 from typing import NamedTuple
 
-from stance.lexicon import Memo, analyse, cue_patterns
+from stance.lexicon import cue_patterns
+from stance.tokens import Memo, analyse
 
 _COORD = frozenset({"and", ",", "as", "well", "both", "or", "nor", "its", "their", "'", "s"})
 
@@ -21,7 +22,8 @@ _NO_CUES = frozenset()
 
 
 class Context(NamedTuple):
-    """What the featurizer needs to know about one mention (see :func:`build_contexts`)."""
+    """What the featurizer needs to know about one mention; made by
+    :func:`build_contexts`, which works out the token positions."""
 
     sentence: str
     start: int            # mention span within ``sentence``
@@ -47,7 +49,7 @@ def build_contexts(sentences, mentions, window=8):
     for index, group in groups.items():
         sent = sentences[index]
         base = sent.start
-        info = _sentence(sent.text)
+        info = _sentence_info(sent.text)
         starts, ends = info.starts, info.ends
         spans = local[index] = [
             (m.start - base, m.end - base, m.prior,
@@ -99,7 +101,7 @@ def _cue_index():
     return index
 
 
-class _Sentence(NamedTuple):
+class _SentenceInfo(NamedTuple):
     """What the features read of a sentence, worked out once per sentence."""
 
     starts: list
@@ -110,9 +112,10 @@ class _Sentence(NamedTuple):
     quotes: bool        # whether any quotation mark occurs
 
 
-@lru_cache(maxsize=4096)
-def _sentence(sentence):
-    # Cached: every mention of a sentence, and the document pass, need it.
+@lru_cache(maxsize=1 << 14)
+def _sentence_info(sentence):
+    # Cached: every mention of a sentence, and the document pass, need it. A
+    # scoring batch empties the cache when done, so it need only hold a batch.
     tk = analyse(sentence)
     stems = tk.stems
     index = _cue_index()
@@ -121,10 +124,9 @@ def _sentence(sentence):
         for length, rest, categories in index[stems[i]]:
             if length == 1 or stems[i + 1:i + length] == rest:
                 cues.extend([(i, i + length, c) for c in categories])
-    return _Sentence(tk.starts, tk.ends, stems, tuple(cues),
+    return _SentenceInfo(tk.starts, tk.ends, stems, tuple(cues),
                      frozenset(c for _, _, c in cues),
                      '"' in sentence or "“" in sentence or "”" in sentence)
-
 
 
 def _window_cues(info, first, after, window):
@@ -133,9 +135,15 @@ def _window_cues(info, first, after, window):
     return {c for a, b, c in info.cues if (lo <= a and b <= first) or (after <= a and b <= hi)}
 
 
+# Window-word feature names per stem (None for punctuation), made once per
+# stem rather than once per mention.
+_LEFT = Memo(lambda w: "L:" + w if w[:1].isalnum() else None)
+_RIGHT = Memo(lambda w: "R:" + w if w[:1].isalnum() else None)
+
+
 def mention_features(c, window=8):
     """The feature dict of one :class:`Context` (names -> 1.0)."""
-    info = _sentence(c.sentence)
+    info = _sentence_info(c.sentence)
     starts, ends, stems = info.starts, info.ends, info.stems
     prior = c.prior or "none"
     f = {f"prior={prior}": 1.0, f"kind={c.kind}": 1.0}
@@ -143,7 +151,7 @@ def mention_features(c, window=8):
     lwin = stems[max(0, n_left - window):n_left]
     rwin = stems[first_right:first_right + window]
     for w in lwin:
-        name = _LEFT[w]     # "L:" + w for words, None for punctuation
+        name = _LEFT[w]
         if name:
             f[name] = 1.0
     for w in rwin:
@@ -181,10 +189,6 @@ def mention_features(c, window=8):
     return f
 
 
-_LEFT = Memo(lambda w: "L:" + w if w[:1].isalnum() else None)
-_RIGHT = Memo(lambda w: "R:" + w if w[:1].isalnum() else None)
-
-
 def _relations(c, info, f):
     for o_start, _, o_prior, o_first, o_after in c.others:
         p = o_prior or "none"
@@ -204,12 +208,9 @@ def _relations(c, info, f):
             f[f"rel:{cat}:{direction}:{p}"] = 1.0
 
 
-def clear_caches():
-    """Empty the per-sentence caches. They serve one batch (the detector, the
-    context builder and the featurizer read the same sentences); emptying
-    them afterwards bounds memory and leaves nothing to free at exit."""
-    analyse.cache_clear()
-    _sentence.cache_clear()
+def clear_cache():
+    """Forget the sentences' feature data (see :func:`_sentence_info`)."""
+    _sentence_info.cache_clear()
 
 
 def _inside_quote(sentence, pos):

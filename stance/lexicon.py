@@ -2,99 +2,10 @@
 
 import csv
 import io
-import re
-import unicodedata
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
-from itertools import accumulate
 
-_TOKEN = re.compile(r"\w+|[^\w\s]")
-# The same tokens as _TOKEN (where \w+ fails, \S is a non-word, non-space
-# character), found a tenth faster.
-_TOKEN_SPLIT = re.compile(r"(\w+|\S)")
-
-
-def normalise(token):
-    """Case-fold, strip accents and unify apostrophes so 'Erdoğan’s' ~ "erdogan's"."""
-    token = token.replace("’", "'").replace("‘", "'").replace("‐", "-").replace("–", "-")
-    if not token.isascii():
-        token = "".join(c for c in unicodedata.normalize("NFKD", token)
-                        if not unicodedata.combining(c))
-    return token.casefold()
-
-
-def tokenize(text):
-    """``(start, end, token)`` triples for word and punctuation tokens."""
-    return [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
-
-
-class Tokens:
-    """One sentence's tokens as parallel lists, shared by the detector and the
-    featurizer: ``words`` (as written), ``starts``/``ends`` (offsets),
-    ``norm`` (after :func:`normalise`) and, on first use, ``stems``."""
-
-    __slots__ = ("words", "starts", "ends", "norm", "_stems")
-
-    def __init__(self, text):
-        # One C-level split gives words and the gaps between them, so offsets
-        # are running sums instead of a Python call per token.
-        parts = _TOKEN_SPLIT.split(text)
-        cum = list(accumulate(map(len, parts)))
-        self.words = parts[1::2]
-        self.starts = cum[0:-1:2]
-        self.ends = cum[1::2]
-        # Memoised, so a repeated word is one shared string (hash cached) rather
-        # than a new string per occurrence.
-        self.norm = list(map(_NORMALISED.__getitem__, self.words))
-        self._stems = None
-
-    def __len__(self):
-        return len(self.words)
-
-    @property
-    def stems(self):
-        """:func:`stem` of each normalised token."""
-        if self._stems is None:
-            self._stems = list(map(_STEMMED.__getitem__, self.norm))
-        return self._stems
-
-
-@lru_cache(maxsize=8192)
-def analyse(text):
-    """The :class:`Tokens` of a sentence; cached because the detector, the
-    context builder and the featurizer all need the same sentences' tokens."""
-    return Tokens(text)
-
-
-def stem(word):
-    """A crude suffix stripper so 'bombed', 'bombing' and 'bombs' share a feature."""
-    for suffix in ("ings", "ing", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
-
-
-class Memo(dict):
-    """``memo[x]`` is ``function(x)``, worked out once per distinct ``x``.
-
-    Tokens repeat a lot across a corpus, and a dict lookup in C through
-    ``map`` is several times cheaper than a Python call per token. The memo
-    is emptied when it grows past ``limit`` so endless vocabularies stay bounded.
-    """
-
-    def __init__(self, function, limit=200_000):
-        super().__init__()
-        self.function, self.limit = function, limit
-
-    def __missing__(self, key):
-        if len(self) >= self.limit:
-            self.clear()
-        value = self[key] = self.function(key)
-        return value
-
-
-_NORMALISED = Memo(normalise)
-_STEMMED = Memo(stem)
+from stance.tokens import Tokens, normalise, stem
 
 
 @cache
@@ -114,5 +25,5 @@ def cue_patterns():
     out = {}
     for category in ("mediate", "support", "attack", "oppose", "govern"):
         out[category] = frozenset(
-            tuple(stem(w) for w in analyse(entry).words) for entry in lexicon()[category])
+            tuple(stem(w) for w in Tokens(entry).words) for entry in lexicon()[category])
     return out

@@ -6,11 +6,13 @@ starts without importing scikit-learn and gives the same probabilities as the
 fitted pipeline.
 """
 
+from functools import cached_property
+
 import numpy as np
 
-from stance import LABELS
+from stance import LABELS, features, tokens
 from stance.detect import MentionDetector
-from stance.features import build_contexts, clear_caches, mention_features
+from stance.features import build_contexts, mention_features
 from stance.registry import Registry
 
 
@@ -27,7 +29,6 @@ class LinearScorer:
         self.intercept = np.asarray(intercept, dtype=np.float64)
         self.classes_ = np.asarray(classes)
         self.window = int(window)
-        self._columns = {name: j + 1 for name, j in self.vocabulary.items()}.get
 
     @classmethod
     def from_pipeline(cls, pipeline):
@@ -48,10 +49,14 @@ class LinearScorer:
         return cls({name: i for i, name in enumerate(names)}, arrays["coef"],
                    arrays["intercept"], arrays["classes"].tolist(), int(arrays["window"]))
 
+    @cached_property
+    def _column(self):
+        # 1-based, so that ``filter(None, ...)`` drops unknown features (None)
+        # in C without dropping column 0.
+        return {name: j + 1 for name, j in self.vocabulary.items()}.get
+
     def predict_proba(self, contexts):
-        # Columns are looked up 1-based so ``filter(None, ...)`` drops unknown
-        # features (None) in C without dropping column 0.
-        column = self._columns
+        column = self._column
         cols, counts = [], []
         for context in contexts:
             n = len(cols)
@@ -108,7 +113,10 @@ class StanceModel:
             raw = self.pipeline.predict_proba(contexts)
             for j, label in enumerate(self.pipeline.classes_):
                 proba[:, LABELS.index(label)] = raw[:, j]
-        clear_caches()
+        # The per-sentence caches serve one batch; emptying them bounds memory
+        # and leaves nothing large to free at exit.
+        features.clear_cache()
+        tokens.clear_cache()
         out, pos = [], 0
         for (sentences, mentions), n in zip(detected, sizes):
             out.append((sentences, mentions, proba[pos:pos + n]))

@@ -9,6 +9,7 @@ its chunks are scored.
 """
 
 import gc
+import threading
 from collections import deque
 from contextlib import contextmanager
 
@@ -77,21 +78,36 @@ def score_batch(model, chunks, mentions=False):
 
 @contextmanager
 def _no_cycle_collection():
-    """Pause the cyclic garbage collector.
+    """Pause the cyclic garbage collector while a batch is scored.
 
     A batch allocates millions of small containers (tokens, contexts,
     feature dicts) and creates no reference cycles, so reference counting
     frees everything and the collector's repeated passes over the growing
-    young generation are pure cost: about a sixth of scoring time.
+    young generation are pure cost: about a sixth of scoring time. The
+    collector is process-wide, so batches scored in several threads at once
+    share one pause, and the last to finish restores the setting found by
+    the first. (On a Dask worker with several threads, the worker's own
+    threads run without the collector while a batch is scored; one thread
+    per worker, as in the README, avoids that.)
     """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
+    global _paused, _was_enabled
+    with _pause_lock:
+        if _paused == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _paused += 1
     try:
         yield
     finally:
-        gc.enable()
+        with _pause_lock:
+            _paused -= 1
+            if _paused == 0 and _was_enabled:
+                gc.enable()
+
+
+_pause_lock = threading.Lock()
+_paused = 0             # batches being scored now
+_was_enabled = False    # the collector's setting before the first of them
 
 
 class _Accumulator:

@@ -107,13 +107,13 @@ def test_errors_keep_their_place_and_progress_counts_documents(model):
 @pytest.mark.parametrize("enabled", [True, False])
 def test_a_batch_pauses_the_cycle_collector_and_empties_the_sentence_caches(model, monkeypatch,
                                                                            enabled):
-    from stance import features, lexicon
+    from stance import features, tokens
 
     seen = []
     original = features.build_contexts
 
     def spying(*args, **kwargs):
-        seen.append((gc.isenabled(), lexicon.analyse.cache_info().currsize))
+        seen.append((gc.isenabled(), tokens.analyse.cache_info().currsize))
         return original(*args, **kwargs)
 
     monkeypatch.setattr("stance.predictor.build_contexts", spying)
@@ -125,8 +125,21 @@ def test_a_batch_pauses_the_cycle_collector_and_empties_the_sentence_caches(mode
         gc.enable()
     assert seen and all(not on for on, _ in seen)
     assert max(size for _, size in seen) > 0    # the detector's tokens were cached...
-    assert lexicon.analyse.cache_info().currsize == 0       # ...and freed after the batch
-    assert features._sentence.cache_info().currsize == 0
+    assert tokens.analyse.cache_info().currsize == 0       # ...and freed after the batch
+    assert features._sentence_info.cache_info().currsize == 0
+
+
+def test_overlapping_batches_share_one_pause_of_the_collector():
+    from stance.scoring import _no_cycle_collection
+
+    gc.enable()
+    first, second = _no_cycle_collection(), _no_cycle_collection()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert not gc.isenabled()      # the other batch is still being scored
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
 
 
 # --- local worker processes ------------------------------------------------------------

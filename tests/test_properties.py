@@ -14,10 +14,10 @@ from stance import LABELS, textio
 from stance.errors import InputError
 from stance.formats import Writer
 from stance.labels import check_labels
-from stance.lexicon import Tokens, normalise, stem, tokenize
 from stance.modelio import load_model
 from stance.scoring import score_documents
 from stance.textio import Document, read_stream
+from stance.tokens import Tokens, normalise, stem, tokenize
 
 SURROGATES_REPLACED = {c: "\ufffd" for c in range(0xD800, 0xE000)}
 SETTINGS = settings(max_examples=150, deadline=None, database=None,
