@@ -9,6 +9,8 @@ from stance.sentences import split_sentences
 from stance.tokens import analyse, normalise
 
 _END = None    # trie key marking an alias end; never a token, even "\0"
+# Words after "City, Country" that continue a list or an address, not a clause.
+_LIST_OR_ADDRESS = frozenset("and or on after before in at for since during until with".split())
 _NAME_PARTICLES = frozenset(("al", "el", "ad", "ash", "as", "ar", "an", "at"))
 _RELATIONAL_PREPOSITIONS = frozenset("to towards toward from of with".split())
 _BACKER = frozenset(
@@ -190,8 +192,13 @@ class MentionDetector:
         if k >= 0 and norm[k] == "the":
             k -= 1
         # "in Moscow and Tehran": the second place inherits the first's reading.
+        # After a comma, only in a list or an address ("in Moscow, Tehran and
+        # Ankara", "in Antalya, Turkey on 31 May"): in "at the talks in Geneva,
+        # Iran stepped up..." Iran begins the clause.
         if k >= 2 and norm[k] in (",", "and", "or") and tk.words[k - 1][:1].isupper() \
-                and norm[k - 2] in lex["locative"]:
+                and norm[k - 2] in lex["locative"] \
+                and (norm[k] != "," or not nxt[:1].isalnum() or nxt in _LIST_OR_ADDRESS
+                     or nxt in lex["locative"]):
             k -= 2
         if k >= 0 and norm[k] in lex["locative"]:
             # "loyal to Damascus", "support from Moscow": the place is the government.

@@ -43,6 +43,14 @@ def test_places_used_as_places_are_not_actors(detector):
         ("Damascus", "Syrian government")]
 
 
+def test_a_place_after_a_comma_is_a_place_only_in_a_list_or_an_address(detector):
+    assert found(detector, "Diplomats met in Moscow, Tehran.") == []
+    assert found(detector, "A shell hit a house in Akcakale, Turkey on Sunday.") == []
+    assert found(detector, "During the talks in Geneva, Iran stepped up its support.") == [
+        ("Iran", "Iran")]
+    assert found(detector, "In May, Russia launched strikes.") == [("Russia", "Russia")]
+
+
 def test_demonyms_need_a_forces_or_officials_noun(detector):
     assert found(detector, "Syrian and Russian airstrikes hit the Syrian town.") == [
         ("Syrian", "Syrian government"), ("Russian", "Russia")]
