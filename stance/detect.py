@@ -346,7 +346,8 @@ class MentionDetector:
                 continue
             # Only a bare title ("the Russian president", "Iran's") merges, not a
             # phrase that names forces ("Forces loyal to the president, Bashar al-Assad").
-            own = analyse(a.surface).norm[1:]
+            # The dots of "U.S." are no words.
+            own = [w for w in analyse(a.surface).norm[1:] if w[:1].isalnum() or w == "'"]
             if not all(w in title_words or w in ("'", "s") for w in own):
                 continue
             gap = analyse(text[a.end - offset:b.start - offset])

@@ -66,6 +66,16 @@ def test_title_before_a_named_person_merges(detector):
         ("Vladimir Putin", "Vladimir Putin")]
 
 
+def test_a_dotted_acronym_title_merges_into_the_person(tmp_path):
+    from conftest import ACTORS, write_registry
+
+    write_registry(tmp_path / "actors.csv", ACTORS + [
+        ("John Kerry", "person", "United States", "", "John Kerry|Kerry", "", "")])
+    detector = MentionDetector(load_registry(tmp_path / "actors.csv"))
+    assert found(detector, "U.S. Secretary of State John Kerry met Putin.") == [
+        ("John Kerry", "John Kerry"), ("Putin", "Vladimir Putin")]
+
+
 def test_unknown_armed_groups_are_reported_unknown(detector):
     _, mentions = detector.detect("Fighters of Liwa al-Haqq and the Sultan Murad Division "
                                   "joined the assault.")
