@@ -11,6 +11,7 @@ from stance.tokens import analyse, normalise
 _END = None    # trie key marking an alias end; never a token, even "\0"
 # Words after "City, Country" that continue a list or an address, not a clause.
 _LIST_OR_ADDRESS = frozenset("and or on after before in at for since during until with".split())
+_BORDER = frozenset(("border", "borders", "frontier"))
 _NAME_PARTICLES = frozenset(("al", "el", "ad", "ash", "as", "ar", "an", "at"))
 _RELATIONAL_PREPOSITIONS = frozenset("to towards toward from of with".split())
 _BACKER = frozenset(
@@ -186,11 +187,16 @@ class MentionDetector:
         nxt = norm[j] if j < len(norm) else ""
         if nxt in lex["place_next"]:
             return False
+        # "the Jordan–Syria border": a place joined to another before a place noun.
+        if nxt == "-" and j + 2 < len(norm) and norm[j + 2] in lex["place_next"]:
+            return False
         if nxt == "'":
             return True     # "Damascus' refusal", "Moscow's position": the government acts
         k = i - 1
         if k >= 0 and norm[k] == "the":
             k -= 1
+        if k >= 1 and norm[k] in ("with", "of") and norm[k - 1] in _BORDER:
+            return False    # "the border with Jordan"
         # "in Moscow and Tehran": the second place inherits the first's reading.
         # After a comma, only in a list or an address ("in Moscow, Tehran and
         # Ankara", "in Antalya, Turkey on 31 May"): in "at the talks in Geneva,

@@ -43,6 +43,13 @@ def test_places_used_as_places_are_not_actors(detector):
         ("Damascus", "Syrian government")]
 
 
+def test_a_country_on_a_border_is_a_place(detector):
+    assert found(detector, "A jet came down near the border with Turkey.") == []
+    assert found(detector, "Rebels reached the Turkey–Syria border.") == [
+        ("Rebels", "Syrian opposition")]
+    assert found(detector, "Turkey closed its border with Iran.") == [("Turkey", "Turkey")]
+
+
 def test_a_place_after_a_comma_is_a_place_only_in_a_list_or_an_address(detector):
     assert found(detector, "Diplomats met in Moscow, Tehran.") == []
     assert found(detector, "A shell hit a house in Akcakale, Turkey on Sunday.") == []
