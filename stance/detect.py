@@ -176,6 +176,10 @@ class MentionDetector:
             if norm[i] in lex["owned_generic"] and i > 0 and (
                     norm[i - 1] in ("'", "s") or tk.words[i - 1][:1].isupper()):
                 return i == 1 and norm[0] == "the"
+            # ...and "Army of Conquest", "Army of the Mujahideen" are named groups.
+            if norm[i] in lex["owned_generic"] and j + 1 < len(norm) and norm[j] == "of" \
+                    and tk.words[j + 1][:1].isupper() and tk.words[i][:1].isupper():
+                return False
             return True
         if kind == "place":
             return self._acts_as_government(tk, i, j)

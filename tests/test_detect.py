@@ -43,6 +43,12 @@ def test_places_used_as_places_are_not_actors(detector):
         ("Damascus", "Syrian government")]
 
 
+def test_named_armies_and_newspapers_are_not_the_generic_actor(detector):
+    assert found(detector, "The Army of Victory fought the Syrian army.") == [
+        ("Syrian army", "Syrian government")]
+    assert found(detector, "The Washington Post reported it.") == []
+
+
 def test_a_country_on_a_border_is_a_place(detector):
     assert found(detector, "A jet came down near the border with Turkey.") == []
     assert found(detector, "Rebels reached the Turkey–Syria border.") == [
