@@ -125,8 +125,8 @@ def _sentence_info(sentence):
             if length == 1 or stems[i + 1:i + length] == rest:
                 cues.extend([(i, i + length, c) for c in categories])
     return _SentenceInfo(tk.starts, tk.ends, stems, tuple(cues),
-                     frozenset(c for _, _, c in cues),
-                     '"' in sentence or "“" in sentence or "”" in sentence)
+                         frozenset(c for _, _, c in cues),
+                         '"' in sentence or "“" in sentence or "”" in sentence)
 
 
 def _window_cues(info, first, after, window):

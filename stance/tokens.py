@@ -12,9 +12,8 @@ import unicodedata
 from functools import lru_cache
 from itertools import accumulate
 
-_TOKEN = re.compile(r"\w+|[^\w\s]")
-# The same tokens as _TOKEN (where \w+ fails, \S is a non-word, non-space
-# character), found a tenth faster.
+# Words (\w+) and single punctuation marks: where \w+ fails, \S is a
+# non-word, non-space character. Faster than the equivalent (\w+|[^\w\s]).
 _TOKEN_SPLIT = re.compile(r"(\w+|\S)")
 
 
@@ -33,11 +32,6 @@ def stem(word):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]
     return word
-
-
-def tokenize(text):
-    """``(start, end, token)`` triples for word and punctuation tokens."""
-    return [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
 
 
 class Memo(dict):
@@ -66,7 +60,7 @@ _STEMMED = Memo(stem)
 
 
 class Tokens:
-    """One sentence's tokens as parallel lists, the same as :func:`tokenize`'s:
+    """One sentence's word and punctuation tokens as parallel lists:
     ``words`` (as written), ``starts``/``ends`` (offsets), ``norm`` (after
     :func:`normalise`) and, on first use, ``stems``."""
 
@@ -82,9 +76,6 @@ class Tokens:
         self.ends = cum[1::2]
         self.norm = list(map(_NORMALISED.__getitem__, self.words))
         self._stems = None
-
-    def __len__(self):
-        return len(self.words)
 
     @property
     def stems(self):
